@@ -1,0 +1,61 @@
+"""Shared fixtures: tiny IDX files written on the spot, and the real Fashion-MNIST when available."""
+
+from __future__ import annotations
+
+import os
+import struct
+from pathlib import Path
+
+import pytest
+import torch
+
+from vae_tutorial.data import DATA_ENV_VAR, Split
+
+IDX_NAMES = {
+    True: ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    False: ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+
+
+def write_idx(path: Path, array: torch.Tensor) -> None:
+    """Write a uint8 tensor in the IDX format (big-endian magic, dims, raw bytes)."""
+    magic = 0x0800 | array.dim()  # 0x08 = unsigned byte, then the number of dimensions
+    header = struct.pack(">I", magic) + b"".join(struct.pack(">I", size) for size in array.shape)
+    path.write_bytes(header + array.contiguous().numpy().tobytes())
+
+
+@pytest.fixture
+def tiny_data_root(tmp_path: Path) -> Path:
+    """A data root with FashionMNIST/raw holding 6 training and 4 test images of known content."""
+    raw = tmp_path / "FashionMNIST" / "raw"
+    raw.mkdir(parents=True)
+    for train, count in ((True, 6), (False, 4)):
+        pixels = (torch.arange(count * 28 * 28) % 256).to(torch.uint8).view(count, 28, 28)
+        labels = torch.arange(count, dtype=torch.uint8) % 10
+        images_name, labels_name = IDX_NAMES[train]
+        write_idx(raw / images_name, pixels)
+        write_idx(raw / labels_name, labels)
+    return tmp_path
+
+
+@pytest.fixture(scope="session")
+def real_data_dir() -> str:
+    """The folder named by $VAE_TUTORIAL_DATA; skipped without it, but an error under CI."""
+    root = os.environ.get(DATA_ENV_VAR)
+    if root and (Path(root) / "FashionMNIST" / "raw").is_dir():
+        return root
+    message = f"real Fashion-MNIST not found: set {DATA_ENV_VAR} to the folder that holds FashionMNIST/raw"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture
+def toy_split() -> Split:
+    """64 random 'images' with structure (smooth blobs) that a VAE can learn quickly."""
+    generator = torch.Generator().manual_seed(0)
+    centres = torch.rand(64, 2, generator=generator) * 20 + 4  # (64, 2)
+    grid = torch.stack(torch.meshgrid(torch.arange(28.0), torch.arange(28.0), indexing="ij"))  # (2, 28, 28)
+    distance = (grid[None] - centres[:, :, None, None]).pow(2).sum(1)  # (64, 28, 28)
+    images = torch.exp(-distance / 18).unsqueeze(1)  # (64, 1, 28, 28)
+    return Split(images, torch.zeros(64, dtype=torch.long))

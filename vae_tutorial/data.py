@@ -1,0 +1,108 @@
+"""Fashion-MNIST as in-memory tensors, and shuffled minibatches straight from memory.
+
+The classic pipeline (a Dataset that turns each item into a PIL image, then
+``ToTensor``, then a DataLoader that collates) spends most of an epoch in
+Python. Here a split is read once into one float tensor and a minibatch is a
+single indexing operation.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from .errors import DataError
+
+DATA_ENV_VAR = "VAE_TUTORIAL_DATA"
+DEFAULT_DATA_DIR = "data"
+CLASS_NAMES = (
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+)
+
+
+@dataclass(frozen=True)
+class Split:
+    """One split of the data: images in [0, 1] and their class labels."""
+
+    images: torch.Tensor  # (N, 1, 28, 28) float32, grey levels in [0, 1]
+    labels: torch.Tensor  # (N,) int64, indices into CLASS_NAMES
+
+    def __len__(self) -> int:
+        return self.images.shape[0]
+
+    def head(self, n: int | None) -> "Split":
+        """The first n examples (all of them when n is None)."""
+        if n is None:
+            return self
+        return Split(self.images[:n], self.labels[:n])
+
+
+def resolve_data_root(data_dir: str | os.PathLike | None = None) -> tuple[Path, bool]:
+    """Where to look for the data, and whether downloading there is allowed.
+
+    Order: the explicit argument, then $VAE_TUTORIAL_DATA, then ./data. Only
+    the default ./data is downloaded into; a folder the user names is expected
+    to hold the files already (pass download=True to load_split to override).
+    """
+    if data_dir is not None:
+        return Path(data_dir), False
+    from_env = os.environ.get(DATA_ENV_VAR)
+    if from_env:
+        return Path(from_env), False
+    return Path(DEFAULT_DATA_DIR), True
+
+
+def load_split(
+    train: bool, data_dir: str | os.PathLike | None = None, download: bool | None = None
+) -> Split:
+    """Read the train (60,000) or test (10,000) split of Fashion-MNIST into memory."""
+    from torchvision.datasets import FashionMNIST
+
+    root, may_download = resolve_data_root(data_dir)
+    download = may_download if download is None else download
+    raw = root / "FashionMNIST" / "raw"
+    if root.exists() and not os.access(root, os.R_OK | os.X_OK):
+        raise DataError(f"cannot read the data folder {root}: check its permissions")
+    try:
+        dataset = FashionMNIST(str(root), train=train, download=download)
+    except RuntimeError as err:
+        if "not found" not in str(err).lower():
+            raise DataError(f"cannot read Fashion-MNIST in {raw}: {err}") from err
+        raise DataError(_missing_message(raw, download)) from err
+    except (OSError, ValueError, AssertionError) as err:  # truncated or malformed IDX files, failed downloads
+        what = "download or read" if download else "read"
+        raise DataError(f"cannot {what} Fashion-MNIST in {raw}: {err or type(err).__name__}") from err
+    pixels = dataset.data  # (N, 28, 28) uint8
+    images = pixels.unsqueeze(1).float().div_(255.0)  # (N, 1, 28, 28) float32
+    return Split(images, dataset.targets.long())
+
+
+def _missing_message(raw: Path, tried_download: bool) -> str:
+    tried = " (the download failed)" if tried_download else ""
+    return (
+        f"Fashion-MNIST not found in {raw}{tried}: set {DATA_ENV_VAR} or --data-dir to a folder "
+        f"that holds FashionMNIST/raw/, or run once with internet access to download into ./{DEFAULT_DATA_DIR}"
+    )
+
+
+def minibatches(
+    images: torch.Tensor,
+    batch_size: int,
+    shuffle: bool = True,
+    generator: torch.Generator | None = None,
+) -> Iterator[torch.Tensor]:
+    """Yield minibatches of images (the last one may be smaller), reshuffled on each call."""
+    count = images.shape[0]
+    order = torch.randperm(count, generator=generator) if shuffle else torch.arange(count)  # (N,)
+    for start in range(0, count, batch_size):
+        yield images[order[start : start + batch_size]]  # (B, 1, 28, 28)
+
+
+def binarize(images: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Dynamic binarization: each pixel becomes 1 with probability equal to its grey level."""
+    return torch.bernoulli(images, generator=generator)

@@ -1,0 +1,95 @@
+"""Judging a trained model on held-out data: test ELBO, importance-weighted log p(x), active units."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from .data import minibatches
+from .losses import bernoulli_nll, elbo_terms, gaussian_kl_per_dim, log_normal
+from .model import VAE
+
+EVAL_SEED = 1234  # the noise of the one-sample ELBO on the test set is fixed, so epochs compare fairly
+
+
+@torch.no_grad()
+def evaluate_elbo(
+    model: VAE, images: torch.Tensor, batch_size: int = 1000, beta: float = 1.0, seed: int = EVAL_SEED
+) -> dict[str, float]:
+    """Average negative ELBO (beta-weighted loss), recon and KL per image over all of `images`."""
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    generator = torch.Generator(device=device).manual_seed(seed)
+    totals = torch.zeros(3, dtype=torch.float64)
+    for batch in minibatches(images, batch_size, shuffle=False):
+        batch = batch.to(device)
+        out = model(batch, generator=generator)
+        terms = elbo_terms(out.logits, batch, out.mu, out.logvar, beta)
+        totals += torch.stack([term.sum() for term in terms]).double().cpu()
+    model.train(was_training)
+    loss, recon, kl = (totals / images.shape[0]).tolist()
+    return {"loss": loss, "recon": recon, "kl": kl}
+
+
+@torch.no_grad()
+def iwae_log_likelihood(
+    model: VAE,
+    images: torch.Tensor,
+    num_samples: int,
+    batch_size: int = 100,
+    chunk_size: int = 100,
+    seed: int = EVAL_SEED,
+    progress: bool = False,
+) -> torch.Tensor:
+    """Importance-weighted estimate of log p(x) per image (Burda et al. 2016) -> (N,).
+
+    (eq. iwae) log p(x) ~ log (1/K) sum_k p(x|z_k) p(z_k) / q(z_k|x), z_k ~ q(z|x).
+    The K samples are drawn chunk_size at a time and folded into a running
+    logsumexp, so memory stays bounded by batch_size * chunk_size images.
+    For K = 1 this is a one-sample ELBO; it rises towards log p(x) as K grows.
+    """
+    from tqdm.auto import tqdm
+
+    model.eval()
+    device = next(model.parameters()).device
+    generator = torch.Generator(device=device).manual_seed(seed)
+    estimates = []
+    batches = minibatches(images, batch_size, shuffle=False)
+    for x in tqdm(batches, total=-(-images.shape[0] // batch_size), desc=f"IWAE K={num_samples}", disable=not progress):
+        x = x.to(device)
+        mu, logvar = model.encoder(x)  # (B, D), (B, D)
+        running = torch.full((x.shape[0],), -float("inf"), device=device, dtype=torch.float64)  # (B,)
+        for start in range(0, num_samples, chunk_size):
+            k = min(chunk_size, num_samples - start)
+            eps = torch.randn((k, *mu.shape), generator=generator, device=device)  # (k, B, D)
+            z = mu + torch.exp(0.5 * logvar) * eps  # (k, B, D)
+            logits = model.decoder(z.flatten(0, 1))  # (k*B, C, H, W)
+            targets = x.expand(k, *x.shape).flatten(0, 1)  # (k*B, C, H, W)
+            log_px_z = -bernoulli_nll(logits, targets).view(k, -1)  # (k, B)
+            log_w = log_px_z + log_normal(z, torch.zeros_like(mu), torch.zeros_like(logvar)) - log_normal(z, mu, logvar)
+            running = torch.logaddexp(running, torch.logsumexp(log_w.double(), dim=0))  # (B,)
+        estimates.append(running - math.log(num_samples))
+    return torch.cat(estimates).cpu()  # (N,)
+
+
+@torch.no_grad()
+def posterior_statistics(model: VAE, images: torch.Tensor, batch_size: int = 1000) -> dict[str, torch.Tensor]:
+    """Posterior means and the closed-form KL per latent dimension for every image."""
+    model.eval()
+    device = next(model.parameters()).device
+    means, kls = [], []
+    for x in minibatches(images, batch_size, shuffle=False):
+        mu, logvar = model.encoder(x.to(device))  # (B, D), (B, D)
+        means.append(mu.cpu())
+        kls.append(gaussian_kl_per_dim(mu, logvar).cpu())
+    return {"mu": torch.cat(means), "kl": torch.cat(kls)}  # (N, D) each
+
+
+def active_units(mu: torch.Tensor, threshold: float = 0.01) -> torch.Tensor:
+    """Burda et al. (2016): a dimension is active when Var_x(E_q[z_d|x]) > threshold -> (D,) bool.
+
+    mu: (N, D) posterior means over a data set.
+    """
+    return mu.var(dim=0) > threshold

@@ -1,0 +1,96 @@
+"""The negative ELBO and its two terms, as pure functions.
+
+Reductions are explicit: every function here returns one number per image,
+summed over that image's pixels or latent dimensions. Averaging over the batch
+is the caller's step (``ELBOTerms.mean``), so no silent ``reduction='mean'``
+can rescale the reconstruction term against the KL.
+Equation labels refer to the chapters ("The ELBO", "The KL term in closed form").
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import torch
+import torch.nn.functional as F
+
+LOG_2PI = math.log(2 * math.pi)
+
+
+class ELBOTerms(NamedTuple):
+    """The beta-weighted negative ELBO and its parts, in nats."""
+
+    loss: torch.Tensor  # recon + beta * kl
+    recon: torch.Tensor  # -E_q[log p(x|z)], one-sample estimate
+    kl: torch.Tensor  # KL(q(z|x) || p(z)), closed form
+
+    def mean(self) -> "ELBOTerms":
+        """Average each per-image term over the batch."""
+        return ELBOTerms(*(term.mean() for term in self))
+
+
+def bernoulli_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """-log p(x|z) under independent Bernoullis: BCE summed over each image's pixels -> (B,).
+
+    (eq. bce) -sum_i [x_i log p_i + (1 - x_i) log(1 - p_i)], p = sigmoid(logits),
+    computed from logits so that it stays finite where log(sigmoid) underflows.
+    """
+    bce = F.binary_cross_entropy_with_logits(logits, x, reduction="none")  # (B, C, H, W)
+    return bce.flatten(start_dim=1).sum(dim=1)  # (B,)
+
+
+def gaussian_kl_per_dim(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(N(mu, sigma^2) || N(0, 1)) for each latent dimension separately -> (B, D).
+
+    (eq. kl-gauss-1d) KL = -1/2 (1 + log sigma^2 - mu^2 - sigma^2)
+    """
+    return -0.5 * (1 + logvar - mu.pow(2) - logvar.exp())
+
+
+def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(q(z|x) || N(0, I)) in closed form, summed over latent dimensions -> (B,).
+
+    (eq. kl-gauss) KL = -1/2 sum_d (1 + logvar_d - mu_d^2 - exp(logvar_d))
+    """
+    return gaussian_kl_per_dim(mu, logvar).sum(dim=-1)
+
+
+def log_normal(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """log N(z; mu, diag(exp(logvar))), summed over the last dimension -> z.shape[:-1]."""
+    return -0.5 * (LOG_2PI + logvar + (z - mu).pow(2) / logvar.exp()).sum(dim=-1)
+
+
+def monte_carlo_kl(
+    mu: torch.Tensor, logvar: torch.Tensor, num_samples: int, generator: torch.Generator | None = None
+) -> torch.Tensor:
+    """Estimate KL(q || N(0, I)) as the average of log q(z) - log p(z) over z ~ q -> (B,).
+
+    (eq. kl-mc) Unbiased; its error shrinks like 1/sqrt(num_samples). For checking eq. kl-gauss.
+    """
+    eps = torch.randn((num_samples, *mu.shape), generator=generator, device=mu.device, dtype=mu.dtype)
+    z = mu + torch.exp(0.5 * logvar) * eps  # (S, B, D)
+    log_q = log_normal(z, mu, logvar)  # (S, B)
+    log_p = log_normal(z, torch.zeros_like(mu), torch.zeros_like(logvar))  # (S, B)
+    return (log_q - log_p).mean(dim=0)  # (B,)
+
+
+def elbo_terms(
+    logits: torch.Tensor, x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor, beta: float = 1.0
+) -> ELBOTerms:
+    """Per image: (eq. neg-elbo) loss = recon + beta * KL, with recon from eq. bce and KL from eq. kl-gauss.
+
+    beta = 1 gives the negative ELBO of the VAE; beta > 1 the beta-VAE objective.
+    Each field has shape (B,); call ``.mean()`` for the batch average.
+    """
+    recon = bernoulli_nll(logits, x)  # (B,)
+    kl = gaussian_kl(mu, logvar)  # (B,)
+    return ELBOTerms(recon + beta * kl, recon, kl)
+
+
+def capacity_objective(terms: ELBOTerms, gamma: float, capacity: float) -> torch.Tensor:
+    """Burgess et al. (2018): mean recon + gamma * |mean KL - C| over the batch -> scalar.
+
+    (eq. capacity) The KL is pulled towards a target C instead of towards zero.
+    """
+    return terms.recon.mean() + gamma * (terms.kl.mean() - capacity).abs()

@@ -1,0 +1,58 @@
+"""Pictures of a model: image grids, reconstructions, samples, loss curves."""
+
+from __future__ import annotations
+
+import os
+
+import torch
+from torchvision.utils import make_grid, save_image
+
+from .model import VAE
+
+
+def reconstruction_pairs(model: VAE, images: torch.Tensor) -> torch.Tensor:
+    """Originals in the first row, their reconstructions in the second -> (2N, C, H, W)."""
+    device = next(model.parameters()).device
+    recon = model.reconstruct(images.to(device)).cpu()  # (N, C, H, W)
+    return torch.cat([images, recon])  # (2N, C, H, W)
+
+
+def save_reconstructions(model: VAE, images: torch.Tensor, path: str | os.PathLike) -> None:
+    """PNG: test images (top row) above their reconstructions (bottom row)."""
+    save_image(reconstruction_pairs(model, images), path, nrow=images.shape[0], padding=2, pad_value=1.0)
+
+
+def save_samples(model: VAE, path: str | os.PathLike, count: int = 64, seed: int = 0) -> None:
+    """PNG: a square grid of images decoded from draws of the prior N(0, I)."""
+    samples = model.sample(count, generator=torch.Generator(next(model.parameters()).device).manual_seed(seed))
+    save_image(samples.cpu(), path, nrow=int(count**0.5), padding=2, pad_value=1.0)
+
+
+def show_images(images: torch.Tensor, nrow: int = 8, ax=None, title: str | None = None):
+    """Draw a grid of (N, 1, H, W) images in [0, 1] on a matplotlib axis; returns the axis."""
+    import matplotlib.pyplot as plt
+
+    ax = ax or plt.gca()
+    grid = make_grid(images.detach().cpu(), nrow=nrow, padding=2, pad_value=1.0)  # (3, H', W')
+    ax.imshow(grid[0].numpy(), cmap="gray", vmin=0, vmax=1)
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_history(history: list[dict], axes=None):
+    """Train and test loss, recon and KL per epoch, one panel each; returns the axes."""
+    import matplotlib.pyplot as plt
+
+    if axes is None:
+        _, axes = plt.subplots(1, 3, figsize=(12, 3.2), constrained_layout=True)
+    epochs = [record["epoch"] for record in history]
+    for ax, term, label in zip(axes, ("loss", "recon", "kl"), ("negative ELBO", "reconstruction", "KL")):
+        ax.clear()
+        for split, style in (("train", "-"), ("test", "--")):
+            ax.plot(epochs, [record[f"{split}_{term}"] for record in history], style, marker=".", label=split)
+        ax.set_title(f"{label} (nats per image)")
+        ax.set_xlabel("epoch")
+        ax.legend()
+    return axes
