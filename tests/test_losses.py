@@ -101,3 +101,18 @@ def test_capacity_objective_penalises_distance_from_target():
     terms = ELBOTerms(torch.tensor([3.0, 5.0]), torch.tensor([1.0, 3.0]), torch.tensor([2.0, 2.0]))
     assert_close(capacity_objective(terms, gamma=10.0, capacity=2.0), torch.tensor(2.0))
     assert_close(capacity_objective(terms, gamma=10.0, capacity=5.0), torch.tensor(2.0 + 30.0))
+
+
+def test_bce_and_its_gradient_match_pytorch():
+    generator = torch.Generator().manual_seed(0)
+    logits = (5 * torch.randn(3, 1, 28, 28, generator=generator, dtype=torch.float64)).requires_grad_()
+    x = torch.rand(3, 1, 28, 28, generator=generator, dtype=torch.float64).requires_grad_()
+    reference = torch.nn.functional.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)
+    ours = bernoulli_nll(logits, x)
+    assert_close(ours, reference)
+    assert torch.autograd.gradcheck(bernoulli_nll, (logits[:1, :, :3, :3], x[:1, :, :3, :3]))
+    weights = torch.randn(3, dtype=torch.float64)
+    expected = torch.autograd.grad((reference * weights).sum(), (logits, x))
+    actual = torch.autograd.grad((ours * weights).sum(), (logits, x))
+    assert_close(actual[0], expected[0])
+    assert_close(actual[1], expected[1])

@@ -8,10 +8,23 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 
-from . import commands
 from .errors import VAETutorialError
+
+# Between the small operations of a training step, OpenMP's worker threads go to
+# sleep, and every matrix multiply pays to wake them: about a quarter of an
+# epoch on a 2-core CPU. A longer spin before sleeping removes that; the cap
+# still lets an idle process sleep. Only effective before torch is imported.
+OPENMP_SPIN = {"GOMP_SPINCOUNT": "300000000"}
+
+
+def keep_openmp_threads_awake() -> None:
+    """Raise the OpenMP spin count for this process unless the user has set it or torch is loaded."""
+    if "torch" not in sys.modules:
+        for name, value in OPENMP_SPIN.items():
+            os.environ.setdefault(name, value)
 
 
 class UsageError(Exception):
@@ -66,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--beta", type=non_negative_float, default=1.0, help="KL weight: 1 = VAE, > 1 = beta-VAE (default 1.0)")
     train.add_argument("--out", default=None, help="output folder (default runs/<arch>-z<latent>-beta<beta>-seed<seed>)")
     train.add_argument("--resume", default=None, metavar="CHECKPOINT", help="continue a run up to --epochs in total")
-    train.set_defaults(handler=commands.train)
+    train.set_defaults(handler="train")
 
     evaluate = sub.add_parser("evaluate", help="test-set negative ELBO (and more) of a checkpoint")
     evaluate.add_argument("checkpoint")
@@ -77,14 +90,14 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", default=None, metavar="PATH", help="also write the results as one JSON object")
     evaluate.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto")
     evaluate.add_argument("--no-progress", action="store_true")
-    evaluate.set_defaults(handler=commands.evaluate)
+    evaluate.set_defaults(handler="evaluate")
 
     sweep = sub.add_parser("sweep", help="train one model per beta, evaluate each, write a table and a plot")
     add_training_options(sweep)
     sweep.add_argument("--betas", type=non_negative_float, nargs="+", required=True)
     sweep.add_argument("--out", default="runs/sweep", help="folder for the runs, table and plot (default runs/sweep)")
     sweep.add_argument("--iwae-samples", "--iwae_samples", type=non_negative_int, default=0)
-    sweep.set_defaults(handler=commands.sweep)
+    sweep.set_defaults(handler="sweep")
     return parser
 
 
@@ -112,9 +125,12 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; returns the process exit code."""
+    keep_openmp_threads_awake()
+    from . import commands  # imports torch, so after the line above
+
     try:
         args = build_parser().parse_args(argv)
-        return args.handler(args)
+        return getattr(commands, args.handler)(args)
     except UsageError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -74,7 +74,7 @@ def fit(
     train_data = (train_data or load_split(True, train_config.data_dir)).head(train_config.subset)
     test_data = test_data or load_split(False, train_config.data_dir)
     model = VAE(model_config).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=train_config.lr)
+    optimizer = torch.optim.Adam(model.parameters(), lr=train_config.lr, fused=device.type in ("cpu", "cuda"))
     shuffle_rng = torch.Generator().manual_seed(train_config.seed)
     noise_rng = torch.Generator(device=device).manual_seed(train_config.seed + 1)
     history: list[dict] = []
