@@ -114,7 +114,22 @@ def evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def sweep(args: argparse.Namespace) -> int:
-    from .sweep import run_sweep
 
-    return run_sweep(args)
+
+def sweep(args: argparse.Namespace) -> int:
+    from .sweep import markdown_table, plot_rate_distortion, sweep_betas, write_table
+
+    model_config, train_config = configs_from_args(args, beta=args.betas[0])
+    out = Path(args.out)
+    prepare_output(out, resuming=True)
+    download = True if args.download else None
+    train_data, test_data = load_split(True, args.data_dir, download), load_split(False, args.data_dir, download)
+    print(f"sweep over beta = {', '.join(f'{b:g}' for b in args.betas)}: {train_config.epochs} epochs each; "
+          f"runs cached under {out / 'runs'}", flush=True)
+    rows = sweep_betas(model_config, train_config, args.betas, train_data, test_data, out / "runs",
+                       iwae_samples=args.iwae_samples, callback=print_epoch)
+    csv_path, md_path = write_table(rows, out)
+    plot_rate_distortion(rows, out / "rate_distortion.png")
+    print(markdown_table(rows))
+    print(f"wrote {csv_path}, {md_path} and {out / 'rate_distortion.png'}")
+    return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 
@@ -33,6 +34,31 @@ def evaluate_elbo(
     return {"loss": loss, "recon": recon, "kl": kl}
 
 
+def importance_weighted_log_px(
+    mu: torch.Tensor,
+    logvar: torch.Tensor,
+    log_px_given_z: Callable[[torch.Tensor], torch.Tensor],
+    num_samples: int,
+    chunk_size: int = 100,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """(eq. iwae) log (1/K) sum_k p(x|z_k) p(z_k) / q(z_k|x), z_k ~ q(z|x) = N(mu, exp(logvar)) -> (B,).
+
+    log_px_given_z maps z of shape (k, B, D) to log p(x|z) of shape (k, B). The
+    K samples are drawn chunk_size at a time and folded into a running
+    logsumexp, so memory is bounded by chunk_size, not K.
+    """
+    running = torch.full(mu.shape[:1], -math.inf, device=mu.device, dtype=torch.float64)  # (B,)
+    for start in range(0, num_samples, chunk_size):
+        k = min(chunk_size, num_samples - start)
+        eps = torch.randn((k, *mu.shape), generator=generator, device=mu.device, dtype=mu.dtype)  # (k, B, D)
+        z = mu + torch.exp(0.5 * logvar) * eps  # (k, B, D)
+        log_prior = log_normal(z, torch.zeros_like(mu), torch.zeros_like(logvar))  # (k, B)
+        log_w = log_px_given_z(z) + log_prior - log_normal(z, mu, logvar)  # (k, B)
+        running = torch.logaddexp(running, torch.logsumexp(log_w.double(), dim=0))  # (B,)
+    return running - math.log(num_samples)
+
+
 @torch.no_grad()
 def iwae_log_likelihood(
     model: VAE,
@@ -43,12 +69,9 @@ def iwae_log_likelihood(
     seed: int = EVAL_SEED,
     progress: bool = False,
 ) -> torch.Tensor:
-    """Importance-weighted estimate of log p(x) per image (Burda et al. 2016) -> (N,).
+    """Importance-weighted estimate of log p(x) for every image (Burda et al. 2016) -> (N,).
 
-    (eq. iwae) log p(x) ~ log (1/K) sum_k p(x|z_k) p(z_k) / q(z_k|x), z_k ~ q(z|x).
-    The K samples are drawn chunk_size at a time and folded into a running
-    logsumexp, so memory stays bounded by batch_size * chunk_size images.
-    For K = 1 this is a one-sample ELBO; it rises towards log p(x) as K grows.
+    For K = 1 it is a one-sample ELBO; as K grows it rises towards log p(x).
     """
     from tqdm.auto import tqdm
 
@@ -59,18 +82,14 @@ def iwae_log_likelihood(
     batches = minibatches(images, batch_size, shuffle=False)
     for x in tqdm(batches, total=-(-images.shape[0] // batch_size), desc=f"IWAE K={num_samples}", disable=not progress):
         x = x.to(device)
+
+        def log_px_given_z(z: torch.Tensor) -> torch.Tensor:
+            logits = model.decoder(z.flatten(0, 1))  # (k, B, D) -> (k*B, C, H, W)
+            targets = x.expand(z.shape[0], *x.shape).flatten(0, 1)  # (k*B, C, H, W)
+            return -bernoulli_nll(logits, targets).view(z.shape[:2])  # (k, B)
+
         mu, logvar = model.encoder(x)  # (B, D), (B, D)
-        running = torch.full((x.shape[0],), -float("inf"), device=device, dtype=torch.float64)  # (B,)
-        for start in range(0, num_samples, chunk_size):
-            k = min(chunk_size, num_samples - start)
-            eps = torch.randn((k, *mu.shape), generator=generator, device=device)  # (k, B, D)
-            z = mu + torch.exp(0.5 * logvar) * eps  # (k, B, D)
-            logits = model.decoder(z.flatten(0, 1))  # (k*B, C, H, W)
-            targets = x.expand(k, *x.shape).flatten(0, 1)  # (k*B, C, H, W)
-            log_px_z = -bernoulli_nll(logits, targets).view(k, -1)  # (k, B)
-            log_w = log_px_z + log_normal(z, torch.zeros_like(mu), torch.zeros_like(logvar)) - log_normal(z, mu, logvar)
-            running = torch.logaddexp(running, torch.logsumexp(log_w.double(), dim=0))  # (B,)
-        estimates.append(running - math.log(num_samples))
+        estimates.append(importance_weighted_log_px(mu, logvar, log_px_given_z, num_samples, chunk_size, generator))
     return torch.cat(estimates).cpu()  # (N,)
 
 

@@ -9,14 +9,13 @@ from .evaluate import active_units, evaluate_elbo, iwae_log_likelihood, posterio
 from .model import VAE
 
 
-def evaluate_checkpoint(
-    model: VAE, state: dict, test_data: Split, batch_size: int = 500, iwae_samples: int = 0, progress: bool = False
+def evaluate_model(
+    model: VAE, test_data: Split, batch_size: int = 500, iwae_samples: int = 0, progress: bool = False
 ) -> dict:
     """Test negative ELBO with recon and KL, IWAE estimate of -log p(x), active units; nats per image."""
     elbo = evaluate_elbo(model, test_data.images, batch_size=batch_size)
     stats = posterior_statistics(model, test_data.images, batch_size=batch_size)
     active = active_units(stats["mu"])
-    history = state.get("history") or [{}]
     results = {
         "test_loss": elbo["loss"],  # negative ELBO at beta = 1, whatever beta the model was trained with
         "test_recon": elbo["recon"],  # distortion (Alemi et al. 2018)
@@ -26,15 +25,25 @@ def evaluate_checkpoint(
         "active_units": int(active.sum()),
         "latent_dim": int(active.numel()),
         "kl_per_dim": [round(v, 4) for v in stats["kl"].mean(dim=0).tolist()],
-        "epochs": history[-1].get("epoch"),
-        "beta": state["train_config"].get("beta"),
-        "arch": state["model_config"].get("arch"),
         "test_images": len(test_data),
     }
     if iwae_samples > 0:
         log_px = iwae_log_likelihood(model, test_data.images, iwae_samples, progress=progress)
         results["iwae_nll"] = float(-log_px.mean())
     return results
+
+
+def evaluate_checkpoint(
+    model: VAE, state: dict, test_data: Split, batch_size: int = 500, iwae_samples: int = 0, progress: bool = False
+) -> dict:
+    """evaluate_model's numbers plus what the checkpoint says about the run (arch, beta, epochs)."""
+    history = state.get("history") or [{}]
+    return {
+        **evaluate_model(model, test_data, batch_size, iwae_samples, progress),
+        "epochs": history[-1].get("epoch"),
+        "beta": state["train_config"].get("beta"),
+        "arch": state["model_config"].get("arch"),
+    }
 
 
 def format_report(results: dict) -> str:

@@ -1,0 +1,27 @@
+import pytest
+
+import vae_tutorial.cache as cache
+from vae_tutorial.config import ModelConfig, TrainConfig
+from vae_tutorial.sweep import plot_rate_distortion, sweep_betas, write_table
+
+
+def test_sweep_trains_once_and_orders_rate_by_beta(toy_split, tmp_path, monkeypatch):
+    model_config = ModelConfig(hidden_dim=64, latent_dim=4)
+    train_config = TrainConfig(epochs=4, batch_size=16, device="cpu")
+    rows = sweep_betas(model_config, train_config, [0.5, 4.0], toy_split, toy_split, tmp_path / "runs")
+    assert [r["beta"] for r in rows] == [0.5, 4.0]
+    assert rows[0]["test_kl"] > rows[1]["test_kl"]  # a heavier KL weight buys a lower rate ...
+    assert rows[0]["test_recon"] < rows[1]["test_recon"]  # ... at a higher distortion
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a cached run was trained again")
+
+    monkeypatch.setattr(cache, "fit", no_training)
+    again = sweep_betas(model_config, train_config, [0.5, 4.0], toy_split, toy_split, tmp_path / "runs")
+    assert [r["test_loss"] for r in again] == pytest.approx([r["test_loss"] for r in rows])
+
+    csv_path, md_path = write_table(rows, tmp_path)
+    assert csv_path.read_text().splitlines()[0].startswith("beta,test_loss,test_recon,test_kl")
+    assert md_path.read_text().count("\n") == 4
+    plot_rate_distortion(rows, tmp_path / "rd.png")
+    assert (tmp_path / "rd.png").stat().st_size > 1000

@@ -1,0 +1,84 @@
+"""One model per beta: train (or reuse), evaluate, tabulate, plot rate against distortion."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+from pathlib import Path
+
+from .cache import cached_fit
+from .config import ModelConfig, TrainConfig
+from .data import Split
+from .report import evaluate_model
+
+COLUMNS = ("beta", "test_loss", "test_recon", "test_kl", "iwae_nll", "active_units", "epochs", "seconds_per_epoch")
+
+
+def sweep_betas(
+    model_config: ModelConfig,
+    train_config: TrainConfig,
+    betas: list[float],
+    train_data: Split,
+    test_data: Split,
+    cache: str | Path,
+    iwae_samples: int = 0,
+    callback=None,
+) -> list[dict]:
+    """Train or reuse one model per beta (all else equal) and evaluate each on the test split."""
+    rows = []
+    for beta in betas:
+        config = dataclasses.replace(train_config, beta=beta)
+        result = cached_fit(model_config, config, train_data, test_data, root=cache, callback=callback)
+        metrics = {**evaluate_model(result.model, test_data, iwae_samples=iwae_samples), "epochs": len(result.history)}
+        seconds = sum(r["epoch_seconds"] for r in result.history) / len(result.history)
+        rows.append({**{k: metrics[k] for k in COLUMNS if k in metrics}, "beta": beta,
+                     "seconds_per_epoch": seconds, "kl_per_dim": metrics["kl_per_dim"], "model": result.model})
+    return rows
+
+
+def write_table(rows: list[dict], out: Path) -> tuple[Path, Path]:
+    """sweep.csv and sweep.md with one line per beta; returns both paths."""
+    csv_path, md_path = out / "sweep.csv", out / "sweep.md"
+    with csv_path.open("w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    md_path.write_text(markdown_table(rows) + "\n")
+    return csv_path, md_path
+
+
+def markdown_table(rows: list[dict]) -> str:
+    """The sweep as a markdown table, nats per image."""
+    head = "| beta | -ELBO | recon (distortion) | KL (rate) | IWAE -log p(x) | active units | epochs | s/epoch |"
+    lines = [head, "|" + "---|" * 8]
+    for r in rows:
+        iwae = "" if r.get("iwae_nll") is None else f"{r['iwae_nll']:.2f}"
+        lines.append(f"| {r['beta']:g} | {r['test_loss']:.2f} | {r['test_recon']:.2f} | {r['test_kl']:.2f} | {iwae} | "
+                     f"{r['active_units']} | {r['epochs']} | {r['seconds_per_epoch']:.1f} |")
+    return "\n".join(lines)
+
+
+def plot_rate_distortion(rows: list[dict], path: Path | None = None, ax=None):
+    """Rate (KL) against distortion (recon), one point per beta, with the lines of constant -ELBO."""
+    import matplotlib
+
+    if path is not None and ax is None:
+        matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 4), constrained_layout=True)
+    rates = [r["test_kl"] for r in rows]
+    distortions = [r["test_recon"] for r in rows]
+    ax.plot(rates, distortions, "o-")
+    for r in rows:
+        ax.annotate(f"beta={r['beta']:g}", (r["test_kl"], r["test_recon"]), textcoords="offset points", xytext=(5, 5))
+    best = min(r["test_loss"] for r in rows)
+    span = [0, max(rates) * 1.1]
+    ax.plot(span, [best - x for x in span], ":", color="grey", label=f"R + D = {best:.1f} (best -ELBO)")
+    ax.set_xlabel("rate: KL(q(z|x) || p(z)), nats")
+    ax.set_ylabel("distortion: -E log p(x|z), nats")
+    ax.legend()
+    if path is not None:
+        ax.figure.savefig(path, dpi=120)
+    return ax
