@@ -116,3 +116,17 @@ def test_bce_and_its_gradient_match_pytorch():
     actual = torch.autograd.grad((ours * weights).sum(), (logits, x))
     assert_close(actual[0], expected[0])
     assert_close(actual[1], expected[1])
+
+
+def test_bce_floor_is_reached_at_p_equals_x_and_nowhere_else():
+    from vae_tutorial.losses import bernoulli_entropy
+
+    x = torch.rand(4, 1, 28, 28, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    x[0, 0, 0, :5] = torch.tensor([0.0, 1.0, 0.0, 1.0, 0.5], dtype=torch.float64)  # 0 log 0 = 0 at the edges
+    floor = bernoulli_entropy(x)
+    assert torch.isfinite(floor).all()
+    at_x = bernoulli_nll(torch.logit(x.clamp(1e-12, 1 - 1e-12)), x)
+    assert_close(at_x, floor, atol=1e-6, rtol=0)
+    elsewhere = bernoulli_nll(torch.logit(x.clamp(1e-12, 1 - 1e-12)) + 0.3, x)
+    assert (elsewhere > floor).all()
+    assert bernoulli_entropy(torch.ones(1, 1, 2, 2)).item() == 0.0

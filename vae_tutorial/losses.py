@@ -62,6 +62,16 @@ def bernoulli_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     return bce.flatten(start_dim=1).sum(dim=1)  # (B,)
 
 
+def bernoulli_entropy(x: torch.Tensor) -> torch.Tensor:
+    """Entropy of independent Bernoulli(x_i) pixels, summed over each image -> (B,).
+
+    (eq. bce-floor) H(x) = -sum_i [x_i log x_i + (1 - x_i) log(1 - x_i)], with 0 log 0 = 0:
+    the smallest BCE any model can reach on grey-level targets x (at p = x).
+    """
+    entropy = torch.special.entr(x) + torch.special.entr(1 - x)  # (B, C, H, W); entr(a) = -a log a
+    return entropy.flatten(start_dim=1).sum(dim=1)  # (B,)
+
+
 def gaussian_kl_per_dim(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     """KL(N(mu, sigma^2) || N(0, 1)) for each latent dimension separately -> (B, D).
 

@@ -1,0 +1,121 @@
+"""What the chapters share: quick or full mode, where data and trained models live, live plots.
+
+Every chapter starts with a hidden cell that calls ``chapter_setup()``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .cache import CACHE_ENV_VAR, cached_fit
+from .config import ModelConfig, TrainConfig
+from .data import DATA_ENV_VAR, Split, load_split
+from .train import FitResult, set_seed
+
+QUICK_ENV_VAR = "VAE_TUTORIAL_QUICK"
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much training a chapter does: full for readers, quick for tests and CI."""
+
+    quick: bool
+    subset: int | None  # training images used (None = all 60,000)
+    epochs: int  # epochs of the model trained live in "Training live"
+    reference_epochs: int  # epochs of the cached model that "The ELBO" to "The KL term" examine
+    sweep_epochs: int  # epochs per beta in "The beta-VAE"
+    latent2d_epochs: int  # epochs of the 2-D model in "Exploring the latent space"
+    batch_size: int = 128
+
+
+def budget() -> Budget:
+    """Quick mode when $VAE_TUTORIAL_QUICK is 1/true/yes, else full mode."""
+    quick = os.environ.get(QUICK_ENV_VAR, "").strip().lower() in ("1", "true", "yes")
+    if quick:
+        return Budget(quick=True, subset=4000, epochs=3, reference_epochs=2, sweep_epochs=3, latent2d_epochs=3)
+    return Budget(quick=False, subset=None, epochs=50, reference_epochs=10, sweep_epochs=20, latent2d_epochs=30)
+
+
+def project_root(start: Path | None = None) -> Path:
+    """The repository root (the folder with pyproject.toml) above the working directory."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "pyproject.toml").is_file() and (folder / "vae_tutorial").is_dir():
+            return folder
+    return here
+
+
+def chapter_setup(seed: int = 0) -> Budget:
+    """Seed everything, point data and cache at the repository, pick quick or full mode."""
+    root = project_root()
+    os.environ.setdefault(DATA_ENV_VAR, str(root / "data"))
+    os.environ.setdefault(CACHE_ENV_VAR, str(root / "runs" / "cache"))
+    set_seed(seed)
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"figure.dpi": 90, "image.cmap": "gray", "axes.grid": False})
+    return budget()
+
+
+def load_data() -> tuple[Split, Split]:
+    """Train and test splits; downloads into ./data at the repository root when nothing else is set."""
+    download = not (Path(os.environ[DATA_ENV_VAR]) / "FashionMNIST" / "raw").is_dir()
+    return load_split(True, download=download), load_split(False, download=download)
+
+
+def configs(plan: Budget, epochs: int, **settings) -> tuple[ModelConfig, TrainConfig]:
+    """Model and training settings for a chapter's budget; settings go to either config by name."""
+    model_fields = set(ModelConfig.__dataclass_fields__)
+    model_config = ModelConfig(**{k: v for k, v in settings.items() if k in model_fields})
+    train_config = TrainConfig(epochs=epochs, batch_size=plan.batch_size, subset=plan.subset,
+                               **{k: v for k, v in settings.items() if k not in model_fields})
+    return model_config, train_config
+
+
+def train_model(plan: Budget, train: Split, test: Split, epochs: int | None = None, **settings) -> FitResult:
+    """Train a VAE once and cache it (by its settings); later calls, here or in other chapters, load it.
+
+    Without epochs, the reference model: latent 20, beta 1, plan.reference_epochs epochs.
+    """
+    model_config, train_config = configs(plan, epochs or plan.reference_epochs, **settings)
+    return cached_fit(model_config, train_config, train, test)
+
+
+class LivePlot:
+    """A figure that redraws after every epoch: in JupyterLab it updates in place."""
+
+    def __init__(self, draw, figsize=(12, 3.4), ncols: int = 3):
+        import matplotlib.pyplot as plt
+        from IPython.display import display
+
+        self.draw = draw
+        self.figure, self.axes = plt.subplots(1, ncols, figsize=figsize, constrained_layout=True)
+        plt.close(self.figure)  # shown through the display handle only, not again at the end of the cell
+        self.handle = display(self.figure, display_id=True)
+
+    def update(self, *args) -> None:
+        self.draw(self.axes, *args)
+        self.handle.update(self.figure)
+
+
+def animation_html(frames, titles=None, interval: int = 150, figsize=(3, 3)) -> str:
+    """A JavaScript animation of (N, H, W) images, for the static book where widgets have no kernel."""
+    import matplotlib.pyplot as plt
+    from matplotlib.animation import FuncAnimation
+
+    figure, ax = plt.subplots(figsize=figsize)
+    image = ax.imshow(frames[0], vmin=0, vmax=1, cmap="gray")
+    ax.set_axis_off()
+
+    def show(i):
+        image.set_data(frames[i])
+        if titles is not None:
+            ax.set_title(titles[i], fontsize=9)
+        return (image,)
+
+    animation = FuncAnimation(figure, show, frames=len(frames), interval=interval)
+    html = animation.to_jshtml(default_mode="reflect")
+    plt.close(figure)
+    return html

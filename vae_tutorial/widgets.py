@@ -1,0 +1,48 @@
+"""Interactive explorers for JupyterLab (ipywidgets); the book shows animations instead."""
+
+from __future__ import annotations
+
+import io
+
+import torch
+
+from .model import VAE
+
+
+def to_png(probabilities: torch.Tensor, scale: int = 6) -> bytes:
+    """A (1, H, W) image in [0, 1] as PNG bytes, enlarged `scale` times with square pixels."""
+    from PIL import Image
+
+    pixels = (probabilities.squeeze(0).clamp(0, 1) * 255).round().byte().numpy()  # (H, W) uint8
+    image = Image.fromarray(pixels, mode="L")
+    image = image.resize((image.width * scale, image.height * scale), Image.NEAREST)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def latent_explorer(model: VAE, dims: list[int] | None = None, start: torch.Tensor | None = None, span: float = 3.0):
+    """Sliders over latent dimensions -> the decoded image, redrawn as a slider moves.
+
+    dims: which dimensions get a slider (default: all, up to the first 8);
+    start: the latent point the other dimensions are held at (default: the prior mean 0).
+    """
+    import ipywidgets as widgets
+
+    latent_dim = model.config.latent_dim
+    dims = list(range(min(latent_dim, 8))) if dims is None else dims
+    z = torch.zeros(1, latent_dim) if start is None else start.detach().clone().view(1, latent_dim)
+    image = widgets.Image(format="png", width=168, height=168)
+    sliders = [widgets.FloatSlider(value=float(z[0, d]), min=-span, max=span, step=0.05, description=f"z{d}",
+                                   continuous_update=True) for d in dims]
+
+    def redraw(_change=None) -> None:
+        for d, slider in zip(dims, sliders):
+            z[0, d] = slider.value
+        with torch.no_grad():
+            image.value = to_png(torch.sigmoid(model.decoder(z))[0])
+
+    for slider in sliders:
+        slider.observe(redraw, names="value")
+    redraw()
+    return widgets.HBox([widgets.VBox(sliders), image])
