@@ -123,3 +123,21 @@ def test_failed_write_leaves_the_old_file_and_no_debris(tmp_path):
 def test_checkpoint_needs_its_keys(tmp_path):
     with pytest.raises(ValueError, match="lacks"):
         save_checkpoint(tmp_path / "c.pt", {"model_state": {}})
+
+
+def test_losses_are_the_negative_elbo_and_the_objective_is_recorded_beside_them(toy_split):
+    history = fit(SMALL, quick_config(beta=4.0), toy_split, toy_split).history
+    for record in history:
+        assert record["beta"] == 4.0
+        assert record["train_loss"] == pytest.approx(record["train_recon"] + record["train_kl"], rel=1e-6)
+        assert record["test_loss"] == pytest.approx(record["test_recon"] + record["test_kl"], rel=1e-6)
+    first = history[0]  # the same batches make up all three training averages, so this holds exactly
+    assert first["train_objective"] == pytest.approx(first["train_recon"] + 4.0 * first["train_kl"], rel=1e-6)
+
+
+def test_warmup_and_capacity_are_recorded_per_epoch(toy_split):
+    warm = fit(SMALL, quick_config(epochs=2, warmup_steps=8, beta=2.0), toy_split, toy_split).history
+    assert [r["beta"] for r in warm] == [2.0 * 4 / 8, 2.0]  # 64 images / batch 16 = 4 steps an epoch
+    capped = fit(SMALL, quick_config(epochs=2, capacity_max=5.0, capacity_steps=8, gamma=10.0), toy_split, toy_split)
+    assert [r["capacity"] for r in capped.history] == [2.5, 5.0]
+    assert all("beta" not in r for r in capped.history)

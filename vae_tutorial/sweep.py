@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import statistics
 from pathlib import Path
 
 from .cache import cached_fit
@@ -30,7 +31,7 @@ def sweep_betas(
         config = dataclasses.replace(train_config, beta=beta)
         result = cached_fit(model_config, config, train_data, test_data, root=cache, callback=callback)
         metrics = {**evaluate_model(result.model, test_data, iwae_samples=iwae_samples), "epochs": len(result.history)}
-        seconds = sum(r["epoch_seconds"] for r in result.history) / len(result.history)
+        seconds = statistics.median(r["epoch_seconds"] for r in result.history)  # robust to a paused epoch
         rows.append({**{k: metrics[k] for k in COLUMNS if k in metrics}, "beta": beta,
                      "seconds_per_epoch": seconds, "kl_per_dim": metrics["kl_per_dim"], "model": result.model})
     return rows
@@ -48,13 +49,16 @@ def write_table(rows: list[dict], out: Path) -> tuple[Path, Path]:
 
 
 def markdown_table(rows: list[dict]) -> str:
-    """The sweep as a markdown table, nats per image."""
-    head = "| beta | -ELBO | recon (distortion) | KL (rate) | IWAE -log p(x) | active units | epochs | s/epoch |"
-    lines = [head, "|" + "---|" * 8]
+    """The sweep as a markdown table, nats per image (the IWAE column only when it was computed)."""
+    with_iwae = any(r.get("iwae_nll") is not None for r in rows)
+    head = ["beta", "-ELBO", "recon (distortion)", "KL (rate)", *(["IWAE -log p(x)"] if with_iwae else []),
+            "active units", "epochs", "s/epoch"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
-        iwae = "" if r.get("iwae_nll") is None else f"{r['iwae_nll']:.2f}"
-        lines.append(f"| {r['beta']:g} | {r['test_loss']:.2f} | {r['test_recon']:.2f} | {r['test_kl']:.2f} | {iwae} | "
-                     f"{r['active_units']} | {r['epochs']} | {r['seconds_per_epoch']:.1f} |")
+        iwae = [f"{r['iwae_nll']:.2f}" if r.get("iwae_nll") is not None else ""] if with_iwae else []
+        cells = [f"{r['beta']:g}", f"{r['test_loss']:.2f}", f"{r['test_recon']:.2f}", f"{r['test_kl']:.2f}", *iwae,
+                 str(r["active_units"]), str(r["epochs"]), f"{r['seconds_per_epoch']:.1f}"]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

@@ -91,9 +91,10 @@ def fit(
         start = time.perf_counter()
         train_means, step = _train_epoch(model, optimizer, train_data, train_config, step, shuffle_rng, noise_rng, progress, epoch)
         seconds = time.perf_counter() - start
-        test = evaluate_elbo(model, test_data.images, beta=beta_at(step, train_config.beta, train_config.warmup_steps))
+        test = evaluate_elbo(model, test_data.images)  # the negative ELBO (beta = 1), whatever was optimised
         record = {"epoch": epoch, **{f"train_{k}": v for k, v in train_means.items()},
-                  **{f"test_{k}": v for k, v in test.items()}, "epoch_seconds": seconds, "step": step}
+                  **{f"test_{k}": v for k, v in test.items()}, **_schedule(train_config, step),
+                  "epoch_seconds": seconds, "step": step}
         history.append(record)
         if out_dir is not None:
             _save(Path(out_dir), model, optimizer, model_config, train_config, history, shuffle_rng, noise_rng)
@@ -102,13 +103,24 @@ def fit(
     return FitResult(model, history)
 
 
+def _schedule(config: TrainConfig, step: int) -> dict:
+    """The KL weight (and capacity target) in force at this step, for the epoch's record."""
+    if config.capacity_max is not None:
+        return {"capacity": capacity_at(step, config.capacity_max, config.capacity_steps), "gamma": config.gamma}
+    return {"beta": beta_at(step, config.beta, config.warmup_steps)}
+
+
 def _train_epoch(model, optimizer, data, config, step, shuffle_rng, noise_rng, progress, epoch):
-    """One pass over the training data; returns the epoch's mean loss, recon and KL per image."""
+    """One pass over the training data.
+
+    Returns per-image means of the negative ELBO (loss = recon + KL), its parts,
+    and the objective actually minimised (recon + beta KL, or the capacity objective).
+    """
     from tqdm.auto import tqdm
 
     device = next(model.parameters()).device
     model.train()
-    sums, seen = torch.zeros(3, dtype=torch.float64), 0
+    sums, seen = torch.zeros(4, dtype=torch.float64), 0
     batches = minibatches(data.images, config.batch_size, shuffle=True, generator=shuffle_rng)
     total = math.ceil(len(data) / config.batch_size)
     for x in tqdm(batches, total=total, desc=f"epoch {epoch}/{config.epochs}", disable=not progress, leave=False):
@@ -121,17 +133,19 @@ def _train_epoch(model, optimizer, data, config, step, shuffle_rng, noise_rng, p
             objective = terms.loss.mean()
         else:
             objective = capacity_objective(terms, config.gamma, capacity_at(step, config.capacity_max, config.capacity_steps))
-        batch_sums = torch.stack([t.detach().sum() for t in terms]).double().cpu()
+        recon, kl = terms.recon.detach().sum(), terms.kl.detach().sum()
+        batch_sums = torch.stack([recon + kl, recon, kl, objective.detach() * x.shape[0]]).double().cpu()
         if not torch.isfinite(batch_sums).all():
-            raise TrainingDiverged(f"the loss became {batch_sums[0].item()} at epoch {epoch}, step {step}; try a smaller --lr")
+            raise TrainingDiverged(f"the loss became {batch_sums[3].item() / x.shape[0]} at epoch {epoch}, step {step}; "
+                                   "try a smaller --lr")
         optimizer.zero_grad(set_to_none=True)
         objective.backward()
         optimizer.step()
         sums += batch_sums
         seen += x.shape[0]
         step += 1
-    loss, recon, kl = (sums / seen).tolist()
-    return {"loss": loss, "recon": recon, "kl": kl}, step
+    loss, recon, kl, objective = (sums / seen).tolist()
+    return {"loss": loss, "recon": recon, "kl": kl, "objective": objective}, step
 
 
 def _save(out_dir, model, optimizer, model_config, train_config, history, shuffle_rng, noise_rng) -> None:
