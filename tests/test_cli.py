@@ -110,3 +110,24 @@ def test_module_entry_point_prints_no_traceback(tmp_path):
     help_text = subprocess.run([sys.executable, "-m", "vae_tutorial", "train", "--help"], capture_output=True,
                                text=True, timeout=120).stdout
     assert "--batch_size" in help_text and "--beta" in help_text
+
+
+def test_sweep_writes_table_and_plot(real_data_dir, tmp_path, capsys):
+    out = tmp_path / "sweep"
+    code = main(["sweep", "--betas", "0.5", "4", "--epochs", "1", "--batch-size", "128", "--subset", "2048",
+                 "--data-dir", real_data_dir, "--out", str(out), "--latent-dim", "8"])
+    assert code == 0
+    rows = (out / "sweep.csv").read_text().splitlines()
+    assert rows[0].startswith("beta,test_loss") and [r.split(",")[0] for r in rows[1:]] == ["0.5", "4.0"]
+    assert (out / "rate_distortion.png").stat().st_size > 1000
+    assert "| 0.5 |" in capsys.readouterr().out
+    assert len(list((out / "runs").iterdir())) == 2  # one cached run per beta
+
+
+def test_train_with_the_issue_5_options(real_data_dir, tmp_path):
+    out = tmp_path / "variants"
+    code = main(["train", "--epochs", "1", "--subset", "512", "--arch", "conv", "--binarize", "--warmup-steps", "4",
+                 "--data-dir", real_data_dir, "--out", str(out), "--hidden-dim", "64"])
+    assert code == 0
+    record = json.loads((out / "metrics.json").read_text())[0]
+    assert record["beta"] == 1.0  # warm-up over 4 steps is finished after the epoch's 8 steps

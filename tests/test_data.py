@@ -58,3 +58,14 @@ def test_real_fashion_mnist(real_data_dir):
     assert 0.0 == train.images.min() and train.images.max() == 1.0
     assert torch.bincount(train.labels).tolist() == [6000] * len(CLASS_NAMES)
     assert torch.bincount(test.labels).tolist() == [1000] * len(CLASS_NAMES)
+
+
+def test_dynamic_binarization_draws_each_pixel_with_its_grey_level():
+    from vae_tutorial.data import binarize
+
+    grey = torch.full((2000, 1, 4, 4), 0.3)
+    drawn = binarize(grey, generator=torch.Generator().manual_seed(0))
+    assert set(drawn.unique().tolist()) == {0.0, 1.0}
+    assert abs(drawn.mean().item() - 0.3) < 0.01
+    edges = binarize(torch.tensor([0.0, 1.0]).view(1, 1, 1, 2))
+    assert edges.flatten().tolist() == [0.0, 1.0]
