@@ -131,3 +131,12 @@ def test_train_with_the_issue_5_options(real_data_dir, tmp_path):
     assert code == 0
     record = json.loads((out / "metrics.json").read_text())[0]
     assert record["beta"] == 1.0  # warm-up over 4 steps is finished after the epoch's 8 steps
+
+
+def test_binarized_runs_are_evaluated_on_binary_test_images(real_data_dir, tmp_path, capsys):
+    out = tmp_path / "binary"
+    assert main(["train", "--epochs", "1", "--subset", "1024", "--binarize", "--data-dir", real_data_dir,
+                 "--out", str(out)]) == 0
+    trained = json.loads((out / "metrics.json").read_text())[0]["test_loss"]
+    assert main(["evaluate", str(out / "checkpoint.pt"), "--data-dir", real_data_dir, "--json", str(tmp_path / "e.json")]) == 0
+    assert json.loads((tmp_path / "e.json").read_text())["test_loss"] == pytest.approx(trained, rel=1e-5)

@@ -106,3 +106,8 @@ def minibatches(
 def binarize(images: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
     """Dynamic binarization: each pixel becomes 1 with probability equal to its grey level."""
     return torch.bernoulli(images, generator=generator)
+
+
+def binarized_test_images(images: torch.Tensor, seed: int = 1234) -> torch.Tensor:
+    """The test images binarized once, with a fixed seed, so that every evaluation sees the same 0/1 pixels."""
+    return binarize(images, generator=torch.Generator().manual_seed(seed))
