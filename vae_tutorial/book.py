@@ -96,6 +96,7 @@ class LivePlot:
         self.handle = display(self.figure, display_id=True)
 
     def update(self, *args) -> None:
+        """Redraw with the latest data and push the figure to the display."""
         self.draw(self.axes, *args)
         self.handle.update(self.figure)
 

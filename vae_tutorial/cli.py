@@ -37,6 +37,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
     value = _parse(int, text, "an integer")
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text}")
@@ -44,6 +45,7 @@ def positive_int(text: str) -> int:
 
 
 def non_negative_int(text: str) -> int:
+    """argparse type: an integer >= 0."""
     value = _parse(int, text, "an integer")
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text}")
@@ -51,6 +53,7 @@ def non_negative_int(text: str) -> int:
 
 
 def non_negative_float(text: str) -> float:
+    """argparse type: a finite number >= 0 (no nan, no inf)."""
     value = _parse(float, text, "a number")
     if not math.isfinite(value) or value < 0:
         raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
@@ -58,6 +61,7 @@ def non_negative_float(text: str) -> float:
 
 
 def positive_float(text: str) -> float:
+    """argparse type: a finite number > 0."""
     value = non_negative_float(text)
     if value == 0:
         raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
@@ -72,6 +76,7 @@ def _parse(kind, text: str, what: str):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The parser of all commands: train, evaluate, sweep."""
     parser = _Parser(prog="vae-tutorial", description="Train and evaluate VAEs on Fashion-MNIST.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="{train,evaluate,sweep}")
     train = sub.add_parser("train", help="train a VAE and write checkpoint, metrics and pictures")

@@ -50,15 +50,17 @@ def prepare_output(out: Path, resuming: bool) -> None:
 
 
 def show_progress(args: argparse.Namespace) -> bool:
+    """A progress bar only on a terminal, and not with --no-progress."""
     return not args.no_progress and sys.stderr.isatty()
 
 
 def print_epoch(record: dict, _model) -> None:
+    """The per-epoch line of the train and sweep commands."""
     print(f"epoch {record['epoch']:3d}  train {record['train_loss']:8.2f}  test {record['test_loss']:8.2f} "
           f"(recon {record['test_recon']:7.2f}, KL {record['test_kl']:6.2f})  {record['epoch_seconds']:5.1f}s", flush=True)
 
 
-def run_training(args: argparse.Namespace, beta: float, out: Path | None, resume: str | None = None):
+def run_training(args: argparse.Namespace, beta: float, out: Path | None, resume: str | None = None) -> tuple:
     """Train one model into `out`, then write its pictures; returns (out, FitResult)."""
     from .plots import save_reconstructions, save_samples
 
@@ -90,6 +92,7 @@ def run_training(args: argparse.Namespace, beta: float, out: Path | None, resume
 
 
 def train(args: argparse.Namespace) -> int:
+    """`train`: one model, its checkpoint, metrics and pictures."""
     out, result = run_training(args, args.beta, Path(args.out) if args.out else None, args.resume)
     last = result.history[-1]
     print(f"done: test negative ELBO {last['test_loss']:.2f} nats per image after {last['epoch']} epochs; "
@@ -98,6 +101,7 @@ def train(args: argparse.Namespace) -> int:
 
 
 def evaluate(args: argparse.Namespace) -> int:
+    """`evaluate`: every test-set number of a checkpoint, printed and optionally written as JSON."""
     from .report import evaluate_checkpoint, format_report
 
     model, state = load_model(args.checkpoint, pick_device(args.device))
@@ -119,6 +123,7 @@ def evaluate(args: argparse.Namespace) -> int:
 
 
 def sweep(args: argparse.Namespace) -> int:
+    """`sweep`: one cached model per beta, a table and a rate-distortion plot."""
     from .sweep import markdown_table, plot_rate_distortion, sweep_betas, write_table
 
     model_config, train_config = configs_from_args(args, beta=args.betas[0])
