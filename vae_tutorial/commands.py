@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .checkpoint import atomic_write, load_checkpoint, load_model
 from .config import ModelConfig, TrainConfig
-from .data import Split, binarized_test_images, load_split
+from .data import binarized_test_split, load_split
 from .errors import ConfigError, VAETutorialError
 from .train import CHECKPOINT_NAME, fit, pick_device, resumed_configs
 
@@ -107,7 +107,7 @@ def evaluate(args: argparse.Namespace) -> int:
     model, state = load_model(args.checkpoint, pick_device(args.device))
     test_data = load_split(False, args.data_dir or os.environ.get("VAE_TUTORIAL_DATA") or state["train_config"].get("data_dir"))
     if state["train_config"].get("binarize"):  # evaluated as it was trained: on binary pixels
-        test_data = Split(binarized_test_images(test_data.images), test_data.labels)
+        test_data = binarized_test_split(test_data)
     results = evaluate_checkpoint(model, state, test_data, args.batch_size, args.iwae_samples,
                                   progress=show_progress(args))
     print(format_report(results))

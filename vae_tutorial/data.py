@@ -108,6 +108,6 @@ def binarize(images: torch.Tensor, generator: torch.Generator | None = None) -> 
     return torch.bernoulli(images, generator=generator)
 
 
-def binarized_test_images(images: torch.Tensor, seed: int = 1234) -> torch.Tensor:
-    """The test images binarized once, with a fixed seed, so that every evaluation sees the same 0/1 pixels."""
-    return binarize(images, generator=torch.Generator().manual_seed(seed))
+def binarized_test_split(split: Split, seed: int = 1234) -> Split:
+    """A test split binarized once, with a fixed seed, so that every evaluation sees the same 0/1 pixels."""
+    return Split(binarize(split.images, generator=torch.Generator().manual_seed(seed)), split.labels)

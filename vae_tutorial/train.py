@@ -20,7 +20,7 @@ import torch
 
 from .checkpoint import atomic_write, load_checkpoint, save_checkpoint
 from .config import ModelConfig, TrainConfig, to_dict
-from .data import Split, binarize, binarized_test_images, load_split, minibatches
+from .data import Split, binarize, binarized_test_split, load_split, minibatches
 from .errors import TrainingDiverged
 from .evaluate import evaluate_elbo
 from .losses import capacity_objective, elbo_terms
@@ -74,7 +74,7 @@ def fit(
     train_data = (train_data or load_split(True, train_config.data_dir)).head(train_config.subset)
     test_data = test_data or load_split(False, train_config.data_dir)
     if train_config.binarize:  # judged on binary pixels, like the data it learns from
-        test_data = Split(binarized_test_images(test_data.images), test_data.labels)
+        test_data = binarized_test_split(test_data)
     model = VAE(model_config).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=train_config.lr, fused=device.type in ("cpu", "cuda"))
     shuffle_rng = torch.Generator().manual_seed(train_config.seed)
