@@ -7,6 +7,7 @@ from torch.testing import assert_close
 
 from vae_tutorial.losses import (
     ELBOTerms, bernoulli_nll, capacity_objective, elbo_terms, gaussian_kl, gaussian_kl_per_dim, log_normal,
+    log_standard_normal,
     monte_carlo_kl,
 )
 
@@ -130,3 +131,8 @@ def test_bce_floor_is_reached_at_p_equals_x_and_nowhere_else():
     elsewhere = bernoulli_nll(torch.logit(x.clamp(1e-12, 1 - 1e-12)) + 0.3, x)
     assert (elsewhere > floor).all()
     assert bernoulli_entropy(torch.ones(1, 1, 2, 2)).item() == 0.0
+
+
+def test_log_standard_normal_is_the_prior_density():
+    z = torch.randn(3, 5, 4, dtype=torch.float64)
+    assert_close(log_standard_normal(z), Normal(0.0, 1.0).log_prob(z).sum(-1))

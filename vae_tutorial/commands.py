@@ -120,8 +120,6 @@ def evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-
-
 def sweep(args: argparse.Namespace) -> int:
     """`sweep`: one cached model per beta, a table and a rate-distortion plot."""
     from .sweep import markdown_table, plot_rate_distortion, sweep_betas, write_table

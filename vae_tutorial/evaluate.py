@@ -8,8 +8,8 @@ from collections.abc import Callable
 import torch
 
 from .data import minibatches
-from .losses import bernoulli_nll, elbo_terms, gaussian_kl_per_dim, log_normal
-from .model import VAE
+from .losses import bernoulli_nll, elbo_terms, gaussian_kl_per_dim, log_normal, log_standard_normal
+from .model import VAE, reparameterize
 
 EVAL_SEED = 1234  # the noise of the one-sample ELBO on the test set is fixed, so epochs compare fairly
 
@@ -52,9 +52,8 @@ def importance_weighted_log_px(
     for start in range(0, num_samples, chunk_size):
         k = min(chunk_size, num_samples - start)
         eps = torch.randn((k, *mu.shape), generator=generator, device=mu.device, dtype=mu.dtype)  # (k, B, D)
-        z = mu + torch.exp(0.5 * logvar) * eps  # (k, B, D)
-        log_prior = log_normal(z, torch.zeros_like(mu), torch.zeros_like(logvar))  # (k, B)
-        log_w = log_px_given_z(z) + log_prior - log_normal(z, mu, logvar)  # (k, B)
+        z = reparameterize(mu, logvar, eps)  # (k, B, D)
+        log_w = log_px_given_z(z) + log_standard_normal(z) - log_normal(z, mu, logvar)  # (k, B)
         running = torch.logaddexp(running, torch.logsumexp(log_w.double(), dim=0))  # (B,)
     return running - math.log(num_samples)
 

@@ -14,6 +14,8 @@ from typing import NamedTuple
 
 import torch
 
+from .model import reparameterize
+
 LOG_2PI = math.log(2 * math.pi)
 
 
@@ -93,6 +95,11 @@ def log_normal(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch
     return -0.5 * (LOG_2PI + logvar + (z - mu).pow(2) / logvar.exp()).sum(dim=-1)
 
 
+def log_standard_normal(z: torch.Tensor) -> torch.Tensor:
+    """log N(z; 0, I) under the prior p(z), summed over the last dimension -> z.shape[:-1]."""
+    return -0.5 * (LOG_2PI + z.pow(2)).sum(dim=-1)
+
+
 def monte_carlo_kl(
     mu: torch.Tensor, logvar: torch.Tensor, num_samples: int, generator: torch.Generator | None = None
 ) -> torch.Tensor:
@@ -101,10 +108,8 @@ def monte_carlo_kl(
     (eq. kl-mc) Unbiased; its error shrinks like 1/sqrt(num_samples). For checking eq. kl-gauss.
     """
     eps = torch.randn((num_samples, *mu.shape), generator=generator, device=mu.device, dtype=mu.dtype)
-    z = mu + torch.exp(0.5 * logvar) * eps  # (S, B, D)
-    log_q = log_normal(z, mu, logvar)  # (S, B)
-    log_p = log_normal(z, torch.zeros_like(mu), torch.zeros_like(logvar))  # (S, B)
-    return (log_q - log_p).mean(dim=0)  # (B,)
+    z = reparameterize(mu, logvar, eps)  # (S, B, D)
+    return (log_normal(z, mu, logvar) - log_standard_normal(z)).mean(dim=0)  # (S, B) -> (B,)
 
 
 def elbo_terms(
