@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import struct
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -59,3 +61,26 @@ def toy_split() -> Split:
     distance = (grid[None] - centres[:, :, None, None]).pow(2).sum(1)  # (64, 28, 28)
     images = torch.exp(-distance / 18).unsqueeze(1)  # (64, 1, 28, 28)
     return Split(images, torch.zeros(64, dtype=torch.long))
+
+
+@pytest.fixture(scope="session")
+def book_html(tmp_path_factory) -> Path:
+    """The whole site built in quick mode with the design's command, `jupyter-book build book -W`, from
+    a clean copy of the sources into a temporary folder (the developer's _build is left alone)."""
+    from _browser import ROOT, copy_sources, require
+
+    jupyter_book = require("jupyter-book", "install the book extra: pip install -e '.[dev]'")
+    sources = copy_sources(tmp_path_factory.mktemp("book") / "sources")
+    output = tmp_path_factory.mktemp("site")
+    env = {**os.environ, "VAE_TUTORIAL_QUICK": "1",
+           "VAE_TUTORIAL_CACHE": os.environ.get("VAE_TUTORIAL_CACHE", str(ROOT / "runs" / "cache")),
+           "VAE_TUTORIAL_DATA": os.environ.get("VAE_TUTORIAL_DATA", str(ROOT / "data"))}
+    command = [jupyter_book, "build", "book", "--path-output", str(output), "-W", "--keep-going"]
+    proc = subprocess.run(command, capture_output=True, text=True, env=env, timeout=3000, cwd=sources)
+    log = proc.stdout + proc.stderr
+    (output / "build.log").write_text(log)
+    problems = [line for line in log.splitlines() if re.search(r"WARNING|ERROR|Error", line) and "IPKernelApp" not in line]
+    assert proc.returncode == 0, "book build failed:\n" + "\n".join(problems[-30:] or log.splitlines()[-30:])
+    assert "build succeeded" in log
+    return output / "_build" / "html"
+

@@ -1,21 +1,22 @@
 """The book as a reader meets it: built from the sources in quick mode, served over HTTP, opened in Chromium.
 
-The build runs `jupyter-book build . -W --keep-going`, which executes every
-chapter and fails on any warning or cell error. Then each page is loaded in
-headless Chromium (Debian's `chromium` and `chromium-driver`) and checked:
-MathJax has typeset every equation, every image has loaded, the animations
-have their frames and move, and no output shows a traceback or an error.
-Screenshots land in _build/screenshots/ for a person to look at.
+The build (fixture `book_html`, tests/conftest.py) runs the design's command
+`jupyter-book build book -W --keep-going`, which executes every chapter and
+fails on any warning or cell error. `jupyter-book build .` must give the same
+pages. Then every page is loaded in headless Chromium at desktop (1400 x 1000)
+and phone (390 x 844) width and checked: MathJax has typeset every equation and
+none is wider than its column; every image has loaded, every figure has a
+caption and is shown near its natural size; code and outputs fit the column;
+tables are tables; nothing raw or cryptic is in the text; the console is clean
+and nothing is fetched from another host; animations play. Screenshots land in
+_build/screenshots/ for a person to look at.
 """
 
 from __future__ import annotations
 
 import functools
-import os
 import re
-import shutil
 import subprocess
-import sys
 import threading
 from html.parser import HTMLParser
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -23,58 +24,24 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
+from _browser import ROOT, chromium, copy_sources, require, screenshot
 
-ROOT = Path(__file__).resolve().parents[1]
-BUILD = ROOT / "_build"
-HTML = BUILD / "html"
 CHAPTERS = [f"notebooks/{path.stem}.html" for path in sorted((ROOT / "notebooks").glob("*.md"))]
-PAGES = ["book/intro.html", "book/notation.html", *CHAPTERS, "book/results.html", "book/bibliography.html"]
+PAGES = ["book/intro.html", "book/notation.html", *CHAPTERS, "book/results.html", "book/where_next.html",
+         "book/bibliography.html"]
 ANIMATED = {"notebooks/07_beta_vae.html", "notebooks/08_latent_space.html"}
-SCREENSHOTS = {"book/intro.html": "landing.png", "notebooks/06_training.html": "chapter-training.png"}
-
-
-def _require(tool: str, why: str) -> str:
-    beside_python = Path(sys.executable).with_name(tool)  # this environment's copy, activated or not
-    path = str(beside_python) if beside_python.exists() else shutil.which(tool)
-    if path:
-        return path
-    message = f"{tool} not found: {why}"
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-# What a clean checkout does not hold: generated notebooks (conftest.py writes them for nbmake, and the
-# theme's launch buttons would point at them), build outputs, data and trained models.
-NOT_SOURCES = shutil.ignore_patterns("*.ipynb", "_build", "runs", "data", ".git", ".venv", ".pytest_cache",
-                                     "__pycache__", ".ipynb_checkpoints", "*.egg-info")
+WIDTHS = {"desktop": (1400, 1000), "phone": (390, 844)}
+SHOTS = {"book/intro.html": "landing", "notebooks/02_model.html": "chapter-2", "notebooks/05_kl.html": "chapter-5",
+         "notebooks/06_training.html": "chapter-6", "notebooks/07_beta_vae.html": "chapter-7"}
+SMALLEST_SHOWN = 0.85  # a figure is drawn at no less than this fraction of its natural width at desktop width
+# Code or output lines that may scroll sideways at desktop width, with the reason: none today.
+WIDE_CODE_ALLOWED: dict[str, str] = {}
 
 
 @pytest.fixture(scope="session")
-def book_build(tmp_path_factory) -> str:
-    """Build the whole site in quick mode from the sources alone; fail with the build's own warnings and errors."""
-    jupyter_book = _require("jupyter-book", "install the book extra: pip install -e '.[dev]'")
-    sources = tmp_path_factory.mktemp("book") / "sources"
-    shutil.copytree(ROOT, sources, ignore=NOT_SOURCES)
-    shutil.rmtree(BUILD, ignore_errors=True)
-    env = {**os.environ, "VAE_TUTORIAL_QUICK": "1",
-           "VAE_TUTORIAL_CACHE": os.environ.get("VAE_TUTORIAL_CACHE", str(ROOT / "runs" / "cache")),
-           "VAE_TUTORIAL_DATA": os.environ.get("VAE_TUTORIAL_DATA", str(ROOT / "data"))}
-    command = [jupyter_book, "build", str(sources), "--path-output", str(ROOT), "-W", "--keep-going"]
-    proc = subprocess.run(command, capture_output=True, text=True, env=env, timeout=3000, cwd=sources)
-    log = proc.stdout + proc.stderr
-    BUILD.mkdir(exist_ok=True)
-    (BUILD / "build.log").write_text(log)
-    problems = [line for line in log.splitlines() if re.search(r"WARNING|ERROR|Error", line) and "IPKernelApp" not in line]
-    assert proc.returncode == 0, "book build failed:\n" + "\n".join(problems[-30:] or log.splitlines()[-30:])
-    assert "build succeeded" in log
-    return log
-
-
-@pytest.fixture(scope="session")
-def site(book_build) -> str:
+def site(book_html):
     """The built site served on a loopback port, as a static host would serve it."""
-    handler = functools.partial(_QuietHandler, directory=str(HTML))
+    handler = functools.partial(_QuietHandler, directory=str(book_html))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
@@ -86,40 +53,61 @@ class _QuietHandler(SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="session")
-def browser():
-    from selenium import webdriver
-
-    chromium = _require("chromium", "install Debian's chromium and chromium-driver for the browser checks")
-    driver_path = _require("chromedriver", "install Debian's chromium-driver")
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1400"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=webdriver.ChromeService(executable_path=driver_path), options=options)
-    driver.set_script_timeout(60)
+@pytest.fixture(scope="module", params=list(WIDTHS))
+def browser(request):
+    driver = chromium(*WIDTHS[request.param])
+    driver.width_name = request.param
     yield driver
     driver.quit()
 
 
-def test_every_chapter_is_in_the_site(book_build):
+def test_every_chapter_is_in_the_site(book_html):
     for page in PAGES:
-        assert (HTML / page).is_file(), f"{page} was not built"
+        assert (book_html / page).is_file(), f"{page} was not built"
+
+
+def test_both_build_commands_give_the_same_pages(book_html, tmp_path):
+    """`jupyter-book build .` finds the same documents, titles and numbering as `jupyter-book build book`.
+
+    The chapters are not executed for this second build (execution off), so it
+    compares what the two commands read, not what the kernel prints.
+    """
+    jupyter_book = require("jupyter-book", "install the book extra: pip install -e '.[dev]'")
+    sources = copy_sources(tmp_path / "sources")
+    config = (sources / "_config.yml").read_text()
+    (sources / "_config.yml").write_text(re.sub(r"execute_notebooks: \w+", 'execute_notebooks: "off"', config))
+    proc = subprocess.run([jupyter_book, "build", ".", "--path-output", str(tmp_path / "out")],
+                          capture_output=True, text=True, cwd=sources, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    other = tmp_path / "out" / "_build" / "html"
+    assert _pages(other) == _pages(book_html)
+    for page in PAGES:
+        assert _headings(other / page) == _headings(book_html / page), page
+
+
+def _pages(html: Path) -> list[str]:
+    return sorted(str(p.relative_to(html)) for p in html.rglob("*.html") if "_static" not in p.parts)
+
+
+def _headings(page: Path) -> list[str]:
+    """Titles and numbered headings of a page (what the table of contents and numbering produce)."""
+    return re.findall(r"<h[1-3][^>]*>(.*?)<a class=\"headerlink\"", page.read_text(), re.S)
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
-def test_launch_and_download_buttons_point_at_the_text_notebook(book_build, chapter):
-    """The .ipynb files are generated, not committed: Binder must open the MyST source, which exists."""
-    page = (HTML / chapter).read_text()
+def test_launch_and_download_buttons_point_at_the_text_notebook(book_html, chapter):
+    """Binder must open the MyST source that is committed; the download button offers it."""
+    page = (book_html / chapter).read_text()
     source = chapter.replace(".html", ".md")
     assert (ROOT / source).is_file()
     binder = re.findall(r'href="(https://mybinder\.org/[^"]+)"', page)
-    assert binder and all(link.endswith(source) for link in binder), binder
-    assert f'_sources/{source}"' in page  # the download button offers the source
+    assert binder and all(link.endswith(f"urlpath=lab/tree/{source}") for link in binder), binder
+    assert f'_sources/{source}"' in page
 
 
 @pytest.mark.parametrize("page", PAGES)
 def test_page_as_a_reader_sees_it(site, browser, page):
+    browser.get_log("browser")  # drop what earlier pages logged
     browser.get(f"{site}/{page}")
     assert browser.execute_script("return document.readyState") == "complete"
     body = browser.execute_script("return document.body.innerText")
@@ -135,22 +123,42 @@ def test_page_as_a_reader_sees_it(site, browser, page):
         rendered = browser.execute_script("return document.querySelectorAll('mjx-container').length")
         assert rendered >= math_elements, f"{page}: {math_elements} equations, {rendered} typeset"
         assert "$$" not in body and "\\begin{" not in body, f"{page}: raw TeX left on the page"
+    body = browser.execute_script("return document.body.innerText")  # again, now with the equations typeset
+
+    wide_math = browser.execute_script(_WIDE_EQUATIONS, browser.width_name == "desktop")
+    assert wide_math == [], f"{page} at {browser.width_name} width: equations wider than their column: {wide_math}"
+    assert not re.search(r"\|\s*:?-{3,}:?\s*\|", body), f"{page}: a markdown table shown as text"
+    raw = sorted(set(re.findall(r"\(eq\. [\w-]+\)|\(\(|\{(?:eq|doc|numref|eval|glue:\w+)\}", body)))
+    assert raw == [], f"{page}: label names or doubled parentheses in the text: {raw}"
+    uncaptioned = browser.execute_script(_UNCAPTIONED_FIGURES)
+    assert uncaptioned == [], f"{page}: images without a numbered caption: {uncaptioned}"
 
     broken = browser.execute_async_script(_WAIT_FOR_IMAGES)
     assert broken == [], f"{page}: images that did not load: {broken[:5]}"
+    if browser.width_name == "desktop":
+        wide_code = [line for line in browser.execute_script(_WIDE_CODE) if line not in WIDE_CODE_ALLOWED]
+        assert wide_code == [], f"{page}: code or output wider than the column (scrolls): {wide_code[:5]}"
+        shrunk = browser.execute_script(_SHRUNK_FIGURES, SMALLEST_SHOWN)
+        assert shrunk == [], f"{page}: figures shown below {SMALLEST_SHOWN:.0%} of their size: {shrunk}"
     if page in ANIMATED:
         _check_animation(browser, page)
-    if page in SCREENSHOTS:
-        (BUILD / "screenshots").mkdir(exist_ok=True)
-        browser.save_screenshot(str(BUILD / "screenshots" / SCREENSHOTS[page]))
+
+    foreign = browser.execute_script(_FOREIGN_REQUESTS, urlsplit(site).netloc)
+    assert foreign == [], f"{page}: requests to other hosts: {foreign}"
+    severe = [entry["message"] for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    assert severe == [], f"{page}: console errors: {severe}"
+    if page in SHOTS:
+        screenshot(browser, f"{SHOTS[page]}-{browser.width_name}.png")
 
 
 def _check_animation(browser, page: str) -> None:
-    """A matplotlib to_jshtml animation: its frames are there, and moving the slider changes the picture."""
+    """A to_jshtml animation: it has frames, it plays by itself, and the slider changes the picture."""
     found = browser.execute_script(
         "return Array.from(document.querySelectorAll('img[id^=\"_anim_img\"]')).map(i => [i.id, i.naturalWidth])")
     assert found and all(width > 0 for _, width in found), f"{page}: no animation image, or it did not load"
     for image_id, _ in found:
+        playing = browser.execute_async_script(_PLAYS_BY_ITSELF, image_id)
+        assert playing, f"{page}: the animation {image_id} does not play by itself"
         moved = browser.execute_script(_STEP_ANIMATION, image_id)
         assert moved["frames"] > 1, f"{page}: the animation has {moved['frames']} frame(s)"
         assert moved["before"] != moved["after"], f"{page}: the animation's picture did not change"
@@ -161,9 +169,48 @@ const done = arguments[arguments.length - 1];
 const start = Date.now();
 (function poll() {
   if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
-    MathJax.startup.promise.then(() => done("typeset")).catch(e => done("failed: " + e));
+    MathJax.startup.promise.then(() => setTimeout(() => done("typeset"), 300))  // then the page fits its equations
+      .catch(e => done("failed: " + e));
   } else if (Date.now() - start > 20000) { done("MathJax never loaded"); } else { setTimeout(poll, 100); }
 })();
+"""
+
+_WIDE_EQUATIONS = """
+const desktop = arguments[0];  // at desktop width an equation must fit as written, not shrunk to fit
+return Array.from(document.querySelectorAll('mjx-container[display="true"]'))
+  .filter(m => m.offsetParent !== null)
+  .filter(m => m.scrollWidth > m.clientWidth + 1
+            || m.getBoundingClientRect().width > m.parentElement.getBoundingClientRect().width + 1
+            || (desktop && m.hasAttribute('data-fitted')))
+  .map(m => (m.getAttribute('aria-label') || m.textContent).slice(0, 60));
+"""
+
+_WIDE_CODE = """
+return Array.from(document.querySelectorAll('div.cell div.highlight pre, div.cell_output pre'))
+  .filter(p => p.offsetParent !== null && p.scrollWidth > p.clientWidth + 1)
+  .map(p => p.innerText.split('\\n').reduce((a, b) => a.length >= b.length ? a : b).slice(0, 100));
+"""
+
+_UNCAPTIONED_FIGURES = """
+return Array.from(document.querySelectorAll('.cell_output img, article img'))
+  .filter(i => !i.closest('.bd-header, .navbar, .sidebar-primary-items__start, .bd-sidebar-primary'))
+  .filter(i => { const f = i.closest('figure'); return !f || !f.querySelector('figcaption .caption-number'); })
+  .map(i => (i.id || i.src).slice(0, 60));
+"""
+
+_SHRUNK_FIGURES = """
+const least = arguments[0];
+return Array.from(document.querySelectorAll('figure img'))
+  .filter(i => i.naturalWidth > 0 && i.getBoundingClientRect().width < least * i.naturalWidth)
+  .map(i => [i.id || i.src.slice(-40), Math.round(i.getBoundingClientRect().width), i.naturalWidth]);
+"""
+
+_FOREIGN_REQUESTS = """
+const host = arguments[0];
+const urls = performance.getEntriesByType('resource').map(e => e.name)
+  .concat(Array.from(document.querySelectorAll('script[src], link[rel=stylesheet][href], img[src], iframe[src]'))
+  .map(e => e.src || e.href));
+return [...new Set(urls.filter(u => /^(https?:)?\\/\\//.test(u) && new URL(u, location.href).host !== host))];
 """
 
 _WAIT_FOR_IMAGES = """
@@ -173,9 +220,20 @@ Promise.all(images.map(i => i.complete ? null : new Promise(r => { i.onload = i.
   .then(() => done(images.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src.slice(0, 80))));
 """
 
+_PLAYS_BY_ITSELF = """
+const done = arguments[arguments.length - 1];
+const slider = document.getElementById(arguments[0].replace("_anim_img", "_anim_slider"));
+const first = slider.value;
+setTimeout(() => done(slider.value !== first), 1500);
+"""
+
 _STEP_ANIMATION = """
 const image = document.getElementById(arguments[0]);
 const slider = document.getElementById(arguments[0].replace("_anim_img", "_anim_slider"));
+const pause = image.closest('.animation').querySelector('button[title="Pause"], button.pause');
+if (pause) pause.click();
+slider.value = "0";
+slider.dispatchEvent(new Event("input"));
 const before = image.src;
 slider.value = String(Math.floor(Number(slider.max) / 2));
 slider.dispatchEvent(new Event("input"));
@@ -206,10 +264,10 @@ def _parse(path: Path) -> _Links:
     return parser
 
 
-def test_internal_links_resolve(book_build):
+def test_internal_links_resolve(book_html):
     """Every relative href and src in the built pages points at a file that exists (and an anchor in it)."""
     broken = []
-    pages = [p for p in HTML.rglob("*.html") if "_static" not in p.parts]
+    pages = [p for p in book_html.rglob("*.html") if "_static" not in p.parts]
     assert len(pages) >= len(PAGES)
     for page in pages:
         for target in _parse(page).targets:
@@ -218,7 +276,17 @@ def test_internal_links_resolve(book_build):
             if file.is_dir():
                 file = file / "index.html"
             if not file.exists():
-                broken.append(f"{page.relative_to(HTML)} -> {target}")
+                broken.append(f"{page.relative_to(book_html)} -> {target}")
             elif parts.fragment and file.suffix == ".html" and unquote(parts.fragment) not in _parse(file).ids:
-                broken.append(f"{page.relative_to(HTML)} -> {target} (no such anchor)")
+                broken.append(f"{page.relative_to(book_html)} -> {target} (no such anchor)")
     assert broken == [], f"{len(broken)} broken internal links, e.g. {broken[:10]}"
+
+
+def test_the_built_site_does_not_depend_on_a_cdn(book_html):
+    """No page loads a script or style sheet from another host (the site must work offline)."""
+    foreign = set()
+    for page in book_html.rglob("*.html"):
+        text = page.read_text(errors="replace")
+        foreign.update(re.findall(r'<(?:script|link)[^>]+(?:src|href)="((?:https?:)?//[^"]+\.(?:js|css)[^"]*)"', text))
+    assert foreign == set(), f"pages load from other hosts: {sorted(foreign)[:5]}"
+

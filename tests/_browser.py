@@ -1,0 +1,69 @@
+"""What the browser tests share: finding a tool of this environment, and a headless Chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SCREENSHOTS = ROOT / "_build" / "screenshots"
+
+
+def require(tool: str, why: str) -> str:
+    """The path of a command-line tool (this environment's copy first); skip without it, fail under CI."""
+    beside_python = Path(sys.executable).with_name(tool)  # this environment's copy, activated or not
+    path = str(beside_python) if beside_python.exists() else shutil.which(tool)
+    if path:
+        return path
+    message = f"{tool} not found: {why}"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def chromium(width: int = 1400, height: int = 1000):
+    """A headless Chromium driven by selenium, with its console log readable."""
+    from selenium import webdriver
+
+    binary = require("chromium", "install Debian's chromium and chromium-driver for the browser checks")
+    driver_path = require("chromedriver", "install Debian's chromium-driver")
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 f"--window-size={width},{height}", "--hide-scrollbars"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=webdriver.ChromeService(executable_path=driver_path), options=options)
+    driver.set_script_timeout(300)
+    return driver
+
+
+def free_port() -> int:
+    """A TCP port on the loopback interface that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def screenshot(driver, name: str) -> Path:
+    """Save what the browser shows to _build/screenshots/<name> for a person to look at."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / name
+    driver.save_screenshot(str(path))
+    return path
+
+
+# What a clean checkout does not hold: build outputs, data, trained models, environments.
+NOT_SOURCES = ("*.ipynb", "_build", "runs", "data", ".git", ".venv", ".pytest_cache", "__pycache__",
+               ".ipynb_checkpoints", "*.egg-info")
+
+
+def copy_sources(destination: Path) -> Path:
+    """Copy the repository's sources to destination, links kept as links (book/book points at itself)."""
+    shutil.copytree(ROOT, destination, ignore=shutil.ignore_patterns(*NOT_SOURCES), symlinks=True)
+    return destination
