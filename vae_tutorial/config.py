@@ -71,6 +71,7 @@ class TrainConfig:
         if self.capacity_max is not None:
             _require(_finite(self.capacity_max) and self.capacity_max >= 0, f"capacity must be a finite number >= 0, got {self.capacity_max}")
         _require(_finite(self.gamma) and self.gamma >= 0, f"gamma must be a finite number >= 0, got {self.gamma}")
+        _require(_is_int(self.seed) and 0 <= self.seed < 2**32 - 1, f"seed must be an integer from 0 to 2**32 - 2, got {self.seed}")
         _require(self.subset is None or (_is_int(self.subset) and self.subset >= 1), f"subset must be an integer >= 1, got {self.subset}")
         _require(self.device in DEVICES, f"device must be one of {', '.join(DEVICES)}, got {self.device!r}")
 
