@@ -15,7 +15,7 @@ from .cli_options import config_values
 from .config import EvalConfig, ModelConfig, TrainConfig
 from .data import binarized_test_split, load_split
 from .device import check_model_fits, pick_device
-from .errors import ConfigError, Interrupted, OutputError, VAETutorialError
+from .errors import ConfigError, Interrupted, OutputError, TrainingDiverged, VAETutorialError
 from .runfolder import CHECKPOINT_NAME, METRICS_NAME, RUN_FILES, claimed_folder
 from .train import fit, resumed_configs
 
@@ -96,7 +96,7 @@ def run_training(args: argparse.Namespace, beta: float, out: Path | None, resume
             raise Interrupted(f"interrupted: {kept(out)}", exit_code_of(err)) from err
         except OSError as err:
             raise OutputError(f"cannot write to {out}: {err.strerror or err}; {kept(out)}") from err
-        except VAETutorialError as err:
+        except (TrainingDiverged, OutputError) as err:
             raise type(err)(f"{err}; {kept(out)}") from err
     return out, result
 

@@ -176,9 +176,14 @@ def _restore(state, path, model, optimizer, shuffle_rng, noise_rng, noise_seed) 
         if [record["epoch"] for record in history] != list(range(1, len(history) + 1)):
             raise ValueError("its history is not a sequence of epochs")
     except (TypeError, ValueError, RuntimeError, KeyError, AttributeError) as err:
-        raise CheckpointError(f"{path} cannot be resumed: it does not fit its own settings "
-                              f"({str(err).strip().splitlines()[0][:200]})") from err
+        raise CheckpointError(f"{path} cannot be resumed: it does not fit its own settings ({_reason(err)})") from err
     return history
+
+
+def _reason(err: Exception) -> str:
+    """The telling line of an error: torch's state-dict errors start with a line that only ends in a colon."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip() and not line.strip().endswith(":")]
+    return (lines[0] if lines else type(err).__name__)[:300]
 
 
 def resumed_configs(state: dict, requested: TrainConfig, path: str | Path = "the checkpoint") -> tuple[ModelConfig, TrainConfig]:
@@ -187,7 +192,7 @@ def resumed_configs(state: dict, requested: TrainConfig, path: str | Path = "the
         saved = TrainConfig(**state["train_config"])
         model_config = ModelConfig(**state["model_config"])
     except (TypeError, ValueError) as err:
-        raise CheckpointError(f"{path} holds settings this version does not know ({str(err).splitlines()[0]})") from err
+        raise CheckpointError(f"{path} holds settings this version cannot use ({_reason(err)})") from err
     train_config = TrainConfig(**{**to_dict(saved), "epochs": requested.epochs, "device": requested.device,
                                   "data_dir": requested.data_dir})
     return model_config, train_config
