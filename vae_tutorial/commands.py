@@ -142,8 +142,9 @@ def evaluate(args: argparse.Namespace) -> int:
     from .report import evaluate_checkpoint, format_report
 
     config = EvalConfig(**config_values(args, EvalConfig))
-    target = json_target(args.json, args.checkpoint) if args.json else None
-    model, state = load_model(args.checkpoint, pick_device(config.device))
+    device = pick_device(config.device)
+    target = json_target(args.json, args.checkpoint) if args.json else None  # before the work, not after
+    model, state = load_model(args.checkpoint, device)
     test_data = load_split(False, config.data_dir or os.environ.get("VAE_TUTORIAL_DATA") or state["train_config"].get("data_dir"))
     if state["train_config"].get("binarize"):  # evaluated as it was trained: on binary pixels
         test_data = binarized_test_split(test_data)
