@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import tempfile
@@ -76,7 +77,10 @@ def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> None:
     missing = [key for key in REQUIRED_KEYS if key not in state]
     if missing:
         raise ValueError(f"checkpoint state lacks {missing}")
-    atomic_write(path, lambda file: torch.save(state, file))
+    with deferred_interrupts():  # Ctrl-C lets the checkpoint of a finished epoch be written first
+        buffer = io.BytesIO()
+        torch.save(state, buffer)  # in memory first: torch.save would turn a full disk into a cryptic "unexpected pos"
+        atomic_write(path, lambda file: file.write(buffer.getbuffer()))
 
 
 def load_checkpoint(path: str | os.PathLike, for_resume: bool = False) -> dict[str, Any]:
