@@ -84,3 +84,60 @@ def book_html(tmp_path_factory) -> Path:
     assert "build succeeded" in log
     return output / "_build" / "html"
 
+
+TINY_MODEL = ["--hidden-dim", "8", "--latent-dim", "2", "--batch-size", "4", "--device", "cpu", "--no-progress"]
+
+
+class Outcome:
+    """What one command-line call did: exit code, stdout, stderr."""
+
+    def __init__(self, code: int, out: str, err: str) -> None:
+        self.code, self.out, self.err = code, out, err
+
+    def failed(self, code: int, *fragments: str) -> "Outcome":
+        """Assert the exit code, exactly one line on stderr, no traceback, and each fragment in that line."""
+        assert self.code == code, (self.code, self.err)
+        assert self.err.count("\n") == 1 and self.err.endswith("\n"), self.err
+        assert "Traceback" not in self.err and "weights_only" not in self.err
+        for fragment in fragments:
+            assert fragment in self.err, (fragment, self.err)
+        return self
+
+
+def snapshot(root: Path) -> dict[str, tuple[bytes, int]]:
+    """Every file under root: its bytes and its mode."""
+    return {str(p.relative_to(root)): (p.read_bytes(), p.stat().st_mode) for p in root.rglob("*") if p.is_file()}
+
+
+@pytest.fixture
+def cli(tmp_path: Path, capsys):
+    """Run the command line in-process; assert that no file that existed under tmp_path was changed."""
+    from vae_tutorial.cli import main
+
+    def run(*argv, may_change: tuple[str, ...] = ()) -> Outcome:
+        before = snapshot(tmp_path)
+        capsys.readouterr()
+        code = main([str(a) for a in argv])
+        out, err = capsys.readouterr()
+        after = snapshot(tmp_path)
+        for name, value in before.items():
+            if not name.startswith(may_change):
+                assert after.get(name) == value, f"{name} was changed or removed"
+        return Outcome(code, out, err)
+
+    return run
+
+
+@pytest.fixture
+def tiny_train(tiny_data_root: Path) -> list[str]:
+    """`train` on the tiny IDX files with a tiny model, one epoch: add --out and more."""
+    return ["train", "--epochs", "1", "--data-dir", str(tiny_data_root), *TINY_MODEL]
+
+
+@pytest.fixture
+def finished_run(tiny_train: list[str], tmp_path: Path) -> Path:
+    """A finished one-epoch run in tmp_path/A (its own copy for every test)."""
+    from vae_tutorial.cli import main
+
+    assert main([*tiny_train, "--out", str(tmp_path / "A")]) == 0
+    return tmp_path / "A"

@@ -1,5 +1,6 @@
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -45,12 +46,13 @@ def test_evaluate_prints_and_writes_json(trained_run, real_data_dir, tmp_path, c
     assert len(results["kl_per_dim"]) == 20 and 0 <= results["active_units"] <= 20
 
 
-def test_resume_adds_epochs_and_refuses_to_overwrite(trained_run, real_data_dir, capsys):
-    code = main(["train", "--epochs", "2", "--out", str(trained_run), "--data-dir", real_data_dir])
+def test_resume_adds_epochs_and_refuses_to_overwrite(trained_run, real_data_dir, tmp_path, capsys):
+    run = shutil.copytree(trained_run, tmp_path / "run")  # the shared run stays as the other tests expect it
+    code = main(["train", "--epochs", "2", "--out", str(run), "--data-dir", real_data_dir])
     assert code == 1 and "already holds a checkpoint" in capsys.readouterr().err
-    code = main(["train", "--epochs", "3", "--resume", str(trained_run / "checkpoint.pt"), "--data-dir", real_data_dir])
+    code = main(["train", "--epochs", "3", "--resume", str(run / "checkpoint.pt"), "--data-dir", real_data_dir])
     assert code == 0
-    metrics = json.loads((trained_run / "metrics.json").read_text())
+    metrics = json.loads((run / "metrics.json").read_text())
     assert [record["epoch"] for record in metrics] == [1, 2, 3]
 
 
@@ -83,10 +85,10 @@ def test_missing_data_folder(tmp_path, capsys):
     assert code == 1 and "Fashion-MNIST not found" in err and err.count("\n") == 1
 
 
-def test_unwritable_output_folder(tmp_path, capsys, real_data_dir):
+def test_unwritable_output_folder(tmp_path, capsys, tiny_data_root):
     blocker = tmp_path / "a-file"
     blocker.write_text("")
-    code = main(["train", "--epochs", "1", "--data-dir", real_data_dir, "--out", str(blocker / "out")])
+    code = main(["train", "--epochs", "1", "--data-dir", str(tiny_data_root), "--out", str(blocker / "out")])
     err = capsys.readouterr().err
     assert code == 1 and "cannot write to the output folder" in err and err.count("\n") == 1
 
@@ -112,10 +114,10 @@ def test_module_entry_point_prints_no_traceback(tmp_path):
     assert "--batch_size" in help_text and "--beta" in help_text
 
 
-def test_sweep_writes_table_and_plot(real_data_dir, tmp_path, capsys):
+def test_sweep_writes_table_and_plot(tiny_data_root, tmp_path, capsys):
     out = tmp_path / "sweep"
-    code = main(["sweep", "--betas", "0.5", "4", "--epochs", "1", "--batch-size", "128", "--subset", "2048",
-                 "--data-dir", real_data_dir, "--out", str(out), "--latent-dim", "8"])
+    code = main(["sweep", "--betas", "0.5", "4", "--epochs", "1", "--batch-size", "2", "--hidden-dim", "16",
+                 "--data-dir", str(tiny_data_root), "--out", str(out), "--latent-dim", "8"])
     assert code == 0
     rows = (out / "sweep.csv").read_text().splitlines()
     assert rows[0].startswith("beta,test_loss") and [r.split(",")[0] for r in rows[1:]] == ["0.5", "4.0"]
@@ -124,19 +126,20 @@ def test_sweep_writes_table_and_plot(real_data_dir, tmp_path, capsys):
     assert len(list((out / "runs").iterdir())) == 2  # one cached run per beta
 
 
-def test_train_with_the_issue_5_options(real_data_dir, tmp_path):
+def test_train_with_the_issue_5_options(tiny_data_root, tmp_path):
     out = tmp_path / "variants"
-    code = main(["train", "--epochs", "1", "--subset", "512", "--arch", "conv", "--binarize", "--warmup-steps", "4",
-                 "--data-dir", real_data_dir, "--out", str(out), "--hidden-dim", "64"])
+    code = main(["train", "--epochs", "1", "--batch-size", "1", "--arch", "conv", "--binarize", "--warmup-steps", "4",
+                 "--data-dir", str(tiny_data_root), "--out", str(out), "--hidden-dim", "64"])
     assert code == 0
     record = json.loads((out / "metrics.json").read_text())[0]
-    assert record["beta"] == 1.0  # warm-up over 4 steps is finished after the epoch's 8 steps
+    assert record["beta"] == 1.0  # warm-up over 4 steps is finished after the epoch's 6 steps
 
 
-def test_binarized_runs_are_evaluated_on_binary_test_images(real_data_dir, tmp_path, capsys):
+def test_binarized_runs_are_evaluated_on_binary_test_images(tiny_data_root, tmp_path, capsys):
     out = tmp_path / "binary"
-    assert main(["train", "--epochs", "1", "--subset", "1024", "--binarize", "--data-dir", real_data_dir,
+    assert main(["train", "--epochs", "1", "--binarize", "--data-dir", str(tiny_data_root), "--hidden-dim", "16",
                  "--out", str(out)]) == 0
     trained = json.loads((out / "metrics.json").read_text())[0]["test_loss"]
-    assert main(["evaluate", str(out / "checkpoint.pt"), "--data-dir", real_data_dir, "--json", str(tmp_path / "e.json")]) == 0
+    data = str(tiny_data_root)
+    assert main(["evaluate", str(out / "checkpoint.pt"), "--data-dir", data, "--json", str(tmp_path / "e.json")]) == 0
     assert json.loads((tmp_path / "e.json").read_text())["test_loss"] == pytest.approx(trained, rel=1e-5)

@@ -1,8 +1,8 @@
-"""vae_tutorial: variational autoencoders and beta-VAEs on Fashion-MNIST, the package behind the book.
+"""Variational autoencoders and beta-VAEs on Fashion-MNIST: the package behind the book.
 
-Importing the package loads nothing heavy (no torch): the command line sets
-OpenMP variables before torch is imported. Import the modules you need,
-for example ``from vae_tutorial.model import VAE``.
+Importing the package imports nothing heavy (no torch), so that the command
+line can set OpenMP's environment before torch loads. Import the modules you
+need, for example ``from vae_tutorial.model import VAE``.
 """
 
-__version__ = "0.2.0"
+__version__ = "0.2.0"  # the one source: pyproject.toml reads it (hatch's dynamic version)

@@ -4,30 +4,30 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import tempfile
 from pathlib import Path
 
 from .checkpoint import atomic_write, load_checkpoint, load_model
-from .config import ModelConfig, TrainConfig
+from .cli_options import config_values
+from .config import EvalConfig, ModelConfig, TrainConfig
 from .data import binarized_test_split, load_split
-from .errors import ConfigError, VAETutorialError
-from .train import CHECKPOINT_NAME, fit, pick_device, resumed_configs
+from .device import check_model_fits, pick_device
+from .errors import ConfigError, Interrupted, OutputError, TrainingDiverged, VAETutorialError
+from .runfolder import CHECKPOINT_NAME, METRICS_NAME, RUN_FILES, claimed_folder
+from .train import fit, resumed_configs
+
+SWEEP_FILES = ("sweep.csv", "sweep.md", "rate_distortion.png")
 
 
 def configs_from_args(args: argparse.Namespace, beta: float) -> tuple[ModelConfig, TrainConfig]:
     """Build and check both configs; a bad value becomes a ConfigError."""
     try:
-        model_config = ModelConfig(latent_dim=args.latent_dim, hidden_dim=args.hidden_dim, arch=args.arch)
-        train_config = TrainConfig(
-            epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, beta=beta, seed=args.seed,
-            warmup_steps=args.warmup_steps, capacity_max=args.capacity, capacity_steps=args.capacity_steps,
-            gamma=args.gamma, binarize=args.binarize, subset=args.subset, device=args.device, data_dir=args.data_dir,
-        )
+        return ModelConfig(**config_values(args, ModelConfig)), TrainConfig(**config_values(args, TrainConfig, beta=beta))
     except ValueError as err:
         raise ConfigError(str(err)) from err
-    return model_config, train_config
 
 
 def default_run_name(model_config: ModelConfig, train_config: TrainConfig) -> str:
@@ -35,18 +35,16 @@ def default_run_name(model_config: ModelConfig, train_config: TrainConfig) -> st
     return f"{model_config.arch}-z{model_config.latent_dim}-beta{train_config.beta:g}-seed{train_config.seed}"
 
 
-def prepare_output(out: Path, resuming: bool) -> None:
-    """Create the output folder, prove it writable, and never overwrite a finished run."""
+def say(text: str) -> None:
+    """Print a line; a reader that went away (`| head -1`) silences the output, it does not stop the work."""
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=out):
+        print(text, flush=True)
+    except (OSError, ValueError):  # BrokenPipeError, or stdout closed
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())  # later writes and the flush at exit go nowhere, quietly
+        except (OSError, ValueError, AttributeError):
             pass
-    except OSError as err:
-        raise VAETutorialError(f"cannot write to the output folder {out}: {err.strerror or err}") from err
-    if not resuming and (out / CHECKPOINT_NAME).exists():
-        raise VAETutorialError(
-            f"{out} already holds a checkpoint: continue it with --resume {out / CHECKPOINT_NAME}, or choose another --out"
-        )
 
 
 def show_progress(args: argparse.Namespace) -> bool:
@@ -56,8 +54,17 @@ def show_progress(args: argparse.Namespace) -> bool:
 
 def print_epoch(record: dict, _model) -> None:
     """The per-epoch line of the train and sweep commands."""
-    print(f"epoch {record['epoch']:3d}  train {record['train_loss']:8.2f}  test {record['test_loss']:8.2f} "
-          f"(recon {record['test_recon']:7.2f}, KL {record['test_kl']:6.2f})  {record['epoch_seconds']:5.1f}s", flush=True)
+    say(f"epoch {record['epoch']:3d}  train {record['train_loss']:8.2f}  test {record['test_loss']:8.2f} "
+        f"(recon {record['test_recon']:7.2f}, KL {record['test_kl']:6.2f})  {record['epoch_seconds']:5.1f}s")
+
+
+def kept(out: Path) -> str:
+    """What survives in `out`: its checkpoint and the epoch it holds, or nothing."""
+    try:
+        epoch = load_checkpoint(out / CHECKPOINT_NAME)["history"][-1]["epoch"]
+    except (VAETutorialError, IndexError, KeyError, TypeError):
+        return "no checkpoint was saved"
+    return f"the last good checkpoint is {out / CHECKPOINT_NAME} (epoch {epoch})"
 
 
 def run_training(args: argparse.Namespace, beta: float, out: Path | None, resume: str | None = None) -> tuple:
@@ -65,58 +72,95 @@ def run_training(args: argparse.Namespace, beta: float, out: Path | None, resume
     from .plots import save_reconstructions, save_samples
 
     model_config, train_config = configs_from_args(args, beta)
+    device = pick_device(args.device)  # every check before the output folder is made
     if resume:  # the run goes on with the checkpoint's own settings
-        state = load_checkpoint(resume)
-        model_config, train_config = resumed_configs(state, train_config)
-        done = state["history"][-1]["epoch"] if state["history"] else 0
+        state = load_checkpoint(resume, for_resume=True)
+        model_config, train_config = resumed_configs(state, train_config, resume)
+        done = len(state["history"])
         if done >= train_config.epochs:
-            raise VAETutorialError(f"{resume} has already trained {done} epochs: ask for more with --epochs")
+            raise ConfigError(f"{resume} has already trained {done} epochs: ask for more with --epochs")
         out = out or Path(resume).parent
     out = out or Path("runs") / default_run_name(model_config, train_config)
-    prepare_output(out, resuming=resume is not None)
+    check_model_fits(model_config, device)
     download = True if args.download else None
-    train_data = load_split(True, args.data_dir, download)
-    test_data = load_split(False, args.data_dir, download)
-    device = pick_device(args.device)
-    print(f"training a {model_config.arch} VAE (latent {model_config.latent_dim}, beta {train_config.beta:g}) on "
-          f"{len(train_data.head(train_config.subset))} images, {device}; writing to {out}", flush=True)
-    try:
-        result = fit(model_config, train_config, train_data, test_data, out_dir=out, resume=resume,
-                     callback=print_epoch, progress=show_progress(args))
-    except VAETutorialError as err:
-        kept = f"; the last good checkpoint is {out / CHECKPOINT_NAME}" if (out / CHECKPOINT_NAME).exists() else ""
-        raise type(err)(f"{err}{kept}") from err
-    save_reconstructions(result.model, test_data.images[:16], out / "reconstructions.png")
-    save_samples(result.model, out / "samples.png")
+    train_data, test_data = load_split(True, args.data_dir, download), load_split(False, args.data_dir, download)
+    with claimed_folder(out, continuing=Path(resume) if resume else None):
+        say(f"training a {model_config.arch} VAE (latent {model_config.latent_dim}, beta {train_config.beta:g}) on "
+            f"{len(train_data.head(train_config.subset))} images, {device}; writing to {out}")
+        try:
+            result = fit(model_config, train_config, train_data, test_data, out_dir=out, resume=resume,
+                         callback=print_epoch, progress=show_progress(args))
+            save_reconstructions(result.model, test_data.images[:16], out / "reconstructions.png")
+            save_samples(result.model, out / "samples.png")
+        except KeyboardInterrupt as err:
+            raise Interrupted(f"interrupted: {kept(out)}", exit_code_of(err)) from err
+        except OSError as err:
+            raise OutputError(f"cannot write to {out}: {err.strerror or err}; {kept(out)}") from err
+        except (TrainingDiverged, OutputError) as err:
+            raise type(err)(f"{err}; {kept(out)}") from err
     return out, result
+
+
+def exit_code_of(err: BaseException) -> int:
+    """The exit code of an interruption: 143 for SIGTERM, 130 for Ctrl-C."""
+    return getattr(err, "exit_code", 130)
 
 
 def train(args: argparse.Namespace) -> int:
     """`train`: one model, its checkpoint, metrics and pictures."""
     out, result = run_training(args, args.beta, Path(args.out) if args.out else None, args.resume)
     last = result.history[-1]
-    print(f"done: test negative ELBO {last['test_loss']:.2f} nats per image after {last['epoch']} epochs; "
-          f"wrote {CHECKPOINT_NAME}, metrics.json, reconstructions.png, samples.png to {out}")
+    say(f"done: test negative ELBO {last['test_loss']:.2f} nats per image after {last['epoch']} epochs; "
+        f"wrote {CHECKPOINT_NAME}, {METRICS_NAME}, reconstructions.png, samples.png to {out}")
     return 0
+
+
+def json_target(path: str, checkpoint: str) -> Path:
+    """Check, before any work, that --json may be written: never over a run's files, always somewhere writable."""
+    target = Path(path)
+    if target.is_dir():
+        raise OutputError(f"--json {target} is a folder: name a file")
+    if target.name in RUN_FILES or (target.exists() and Path(checkpoint).exists() and os.path.samefile(target, checkpoint)):
+        raise OutputError(f"--json {target} would replace a training run's own file: name another file")
+    if target.exists():
+        try:
+            earlier = json.loads(target.read_text())
+        except (OSError, ValueError, UnicodeDecodeError):
+            earlier = None
+        if not (isinstance(earlier, dict) and "test_loss" in earlier):
+            raise OutputError(f"--json {target} exists and is not an earlier evaluate report: name another file")
+    try:
+        with tempfile.TemporaryFile(dir=target.parent or "."):
+            pass
+    except OSError as err:
+        raise OutputError(f"cannot write --json {target}: {err.strerror or err}") from err
+    return target
 
 
 def evaluate(args: argparse.Namespace) -> int:
     """`evaluate`: every test-set number of a checkpoint, printed and optionally written as JSON."""
     from .report import evaluate_checkpoint, format_report
 
-    model, state = load_model(args.checkpoint, pick_device(args.device))
-    test_data = load_split(False, args.data_dir or os.environ.get("VAE_TUTORIAL_DATA") or state["train_config"].get("data_dir"))
+    config = EvalConfig(**config_values(args, EvalConfig))
+    device = pick_device(config.device)
+    target = json_target(args.json, args.checkpoint) if args.json else None  # before the work, not after
+    model, state = load_model(args.checkpoint, device)
+    test_data = load_split(False, config.data_dir or os.environ.get("VAE_TUTORIAL_DATA") or state["train_config"].get("data_dir"))
     if state["train_config"].get("binarize"):  # evaluated as it was trained: on binary pixels
         test_data = binarized_test_split(test_data)
-    results = evaluate_checkpoint(model, state, test_data, args.batch_size, args.iwae_samples,
-                                  progress=show_progress(args))
-    print(format_report(results))
-    if args.json:
-        text = (json.dumps(results, indent=2) + "\n").encode()
+    try:
+        results = evaluate_checkpoint(model, state, test_data, config.batch_size, config.iwae_samples,
+                                      progress=show_progress(args))
+    except KeyboardInterrupt as err:
+        raise Interrupted("interrupted: nothing was written", exit_code_of(err)) from err
+    say(format_report(results))
+    if target:
+        strict = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in results.items()}
+        text = (json.dumps(strict, indent=2, allow_nan=False) + "\n").encode()
         try:
-            atomic_write(args.json, lambda file: file.write(text))
+            atomic_write(target, lambda file: file.write(text))
         except OSError as err:
-            raise VAETutorialError(f"cannot write {args.json}: {err.strerror or err}") from err
+            raise OutputError(f"cannot write {target}: {err.strerror or err}") from err
     return 0
 
 
@@ -125,16 +169,24 @@ def sweep(args: argparse.Namespace) -> int:
     from .sweep import markdown_table, plot_rate_distortion, sweep_betas, write_table
 
     model_config, train_config = configs_from_args(args, beta=args.betas[0])
+    check_model_fits(model_config, pick_device(args.device))
     out = Path(args.out)
-    prepare_output(out, resuming=True)
     download = True if args.download else None
     train_data, test_data = load_split(True, args.data_dir, download), load_split(False, args.data_dir, download)
-    print(f"sweep over beta = {', '.join(f'{b:g}' for b in args.betas)}: {train_config.epochs} epochs each; "
-          f"runs cached under {out / 'runs'}", flush=True)
-    rows = sweep_betas(model_config, train_config, args.betas, train_data, test_data, out / "runs",
-                       iwae_samples=args.iwae_samples, callback=print_epoch)
-    csv_path, md_path = write_table(rows, out)
-    plot_rate_distortion(rows, out / "rate_distortion.png")
-    print(markdown_table(rows))
-    print(f"wrote {csv_path}, {md_path} and {out / 'rate_distortion.png'}")
+    if any((out / name).exists() for name in RUN_FILES):
+        raise OutputError(f"{out} holds a training run: choose another --out for the sweep")
+    with claimed_folder(out, written=SWEEP_FILES, refuse=False):  # a sweep folder is meant to be reused
+        say(f"sweep over beta = {', '.join(f'{b:g}' for b in args.betas)}: {train_config.epochs} epochs each; "
+            f"runs cached under {out / 'runs'}")
+        try:
+            rows = sweep_betas(model_config, train_config, args.betas, train_data, test_data, out / "runs",
+                               iwae_samples=args.iwae_samples, callback=print_epoch)
+            csv_path, md_path = write_table(rows, out)
+            plot_rate_distortion(rows, out / "rate_distortion.png")
+        except KeyboardInterrupt as err:
+            raise Interrupted(f"interrupted: the finished runs are kept under {out / 'runs'}", exit_code_of(err)) from err
+        except OSError as err:
+            raise OutputError(f"cannot write to {out}: {err.strerror or err}; finished runs are kept under {out / 'runs'}") from err
+    say(markdown_table(rows))
+    say(f"wrote {csv_path}, {md_path} and {out / 'rate_distortion.png'}")
     return 0

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 ARCHITECTURES = ("mlp", "conv")
 DEVICES = ("auto", "cpu", "cuda", "mps")
+FLOAT_FIELDS = ("lr", "beta", "capacity_max", "gamma")  # stored as floats, so that beta=4 and beta=4.0 are one run
+
+
+def setting(default, help: str, flag: str | None = None, choices: tuple | None = None):  # noqa: A002
+    """A dataclass field whose metadata the command line turns into a flag (cli_options.py)."""
+    return field(default=default, metadata={"help": help, "flag": flag, "choices": choices})
 
 
 @dataclass(frozen=True)
@@ -14,9 +20,9 @@ class ModelConfig:
     """The shape of the VAE: what goes in, how wide, how many latent dimensions."""
 
     image_shape: tuple[int, int, int] = (1, 28, 28)  # (channels, height, width) of one image
-    hidden_dim: int = 400  # width of the MLP's hidden layer (Kingma & Welling 2014 used 400)
-    latent_dim: int = 20  # D, the number of latent dimensions z_1..z_D
-    arch: str = "mlp"  # "mlp" or "conv"
+    hidden_dim: int = setting(400, "hidden units")  # width of the MLP's hidden layer (Kingma & Welling 2014 used 400)
+    latent_dim: int = setting(20, "latent dimensions")  # D, the number of latent dimensions z_1..z_D
+    arch: str = setting("mlp", "encoder/decoder architecture", choices=ARCHITECTURES)  # "mlp" or "conv"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "image_shape", tuple(int(s) for s in self.image_shape))
@@ -37,21 +43,25 @@ class ModelConfig:
 class TrainConfig:
     """How to train: optimiser, objective weights, data and bookkeeping."""
 
-    epochs: int = 50
-    batch_size: int = 64
-    lr: float = 1e-3  # Adam's step size
-    beta: float = 1.0  # weight of the KL term: 1 is the VAE, > 1 the beta-VAE (Higgins et al. 2017)
-    warmup_steps: int = 0  # KL warm-up: beta rises linearly from 0 over this many steps (0 = off)
-    capacity_max: float | None = None  # controlled capacity C_max in nats (Burgess et al. 2018); None = off
-    capacity_steps: int = 0  # steps over which C rises linearly from 0 to capacity_max
-    gamma: float = 1000.0  # weight of |KL - C| when capacity is on
-    binarize: bool = False  # dynamic binarization: draw x ~ Bernoulli(grey level) each batch
-    seed: int = 0
-    subset: int | None = None  # train on the first N training images only (quick runs)
-    device: str = "auto"
-    data_dir: str | None = None
+    epochs: int = setting(50, "epochs in total (a resumed run counts the ones it has)")
+    batch_size: int = setting(64, "minibatch size")
+    lr: float = setting(1e-3, "Adam learning rate")  # Adam's step size
+    beta: float = setting(1.0, "KL weight: 1 = VAE, > 1 = beta-VAE")  # Higgins et al. 2017
+    warmup_steps: int = setting(0, "KL warm-up: beta rises linearly from 0 over N steps (0 = off)")
+    capacity_max: float | None = setting(None, "controlled capacity C_max in nats (default off)", flag="--capacity")  # Burgess et al. 2018
+    capacity_steps: int = setting(0, "steps for C to reach C_max")  # C rises linearly from 0 to capacity_max
+    gamma: float = setting(1000.0, "weight of |KL - C| when capacity is on")
+    binarize: bool = setting(False, "dynamically binarize pixels (x ~ Bernoulli(grey level) each batch)")
+    seed: int = setting(0, "random seed: same seed, same numbers (on the CPU)")
+    subset: int | None = setting(None, "train on the first N training images (default all)")  # quick runs
+    device: str = setting("auto", "auto = cuda, then mps, then cpu", choices=DEVICES)
+    data_dir: str | None = setting(None, "folder holding FashionMNIST/raw (default $VAE_TUTORIAL_DATA, else ./data)")
 
     def __post_init__(self) -> None:
+        for name in FLOAT_FIELDS:
+            value = getattr(self, name)
+            if _is_int(value):
+                object.__setattr__(self, name, float(value))
         _require(_is_int(self.epochs) and self.epochs >= 1, f"epochs must be an integer >= 1, got {self.epochs}")
         _require(_is_int(self.batch_size) and self.batch_size >= 1, f"batch size must be an integer >= 1, got {self.batch_size}")
         _require(_finite(self.lr) and self.lr > 0, f"learning rate must be a finite number > 0, got {self.lr}")
@@ -61,7 +71,24 @@ class TrainConfig:
         if self.capacity_max is not None:
             _require(_finite(self.capacity_max) and self.capacity_max >= 0, f"capacity must be a finite number >= 0, got {self.capacity_max}")
         _require(_finite(self.gamma) and self.gamma >= 0, f"gamma must be a finite number >= 0, got {self.gamma}")
+        _require(_is_int(self.seed) and 0 <= self.seed < 2**32 - 1, f"seed must be an integer from 0 to 2**32 - 2, got {self.seed}")
         _require(self.subset is None or (_is_int(self.subset) and self.subset >= 1), f"subset must be an integer >= 1, got {self.subset}")
+        _require(self.device in DEVICES, f"device must be one of {', '.join(DEVICES)}, got {self.device!r}")
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """How the evaluate command judges a checkpoint."""
+
+    batch_size: int = setting(500, "images per evaluation batch")
+    iwae_samples: int = setting(0, "K for the importance-weighted estimate of -log p(x) (0 = skip)")
+    device: str = setting("auto", "auto = cuda, then mps, then cpu", choices=DEVICES)
+    data_dir: str | None = setting(None, "folder holding FashionMNIST/raw (default $VAE_TUTORIAL_DATA, "
+                                         "else the checkpoint's own, else ./data)")
+
+    def __post_init__(self) -> None:
+        _require(_is_int(self.batch_size) and self.batch_size >= 1, f"batch size must be an integer >= 1, got {self.batch_size}")
+        _require(_is_int(self.iwae_samples) and self.iwae_samples >= 0, f"IWAE samples must be an integer >= 0, got {self.iwae_samples}")
         _require(self.device in DEVICES, f"device must be one of {', '.join(DEVICES)}, got {self.device!r}")
 
 

@@ -8,7 +8,9 @@ single indexing operation.
 
 from __future__ import annotations
 
+import math
 import os
+import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +21,11 @@ from .errors import DataError
 
 DATA_ENV_VAR = "VAE_TUTORIAL_DATA"
 DEFAULT_DATA_DIR = "data"
+IMAGE_SIZE = (28, 28)  # (height, width) of a Fashion-MNIST image
+IDX_FILES = {
+    True: ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    False: ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
 CLASS_NAMES = (
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
     "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
@@ -66,20 +73,49 @@ def load_split(
     root, may_download = resolve_data_root(data_dir)
     download = may_download if download is None else download
     raw = root / "FashionMNIST" / "raw"
+    if root.exists() and not root.is_dir():
+        raise DataError(f"the data path {root} is a file, not a folder: name the folder that holds FashionMNIST/raw/")
     if root.exists() and not os.access(root, os.R_OK | os.X_OK):
         raise DataError(f"cannot read the data folder {root}: check its permissions")
+    for name, shape in zip(IDX_FILES[train], ((None, *IMAGE_SIZE), (None,))):
+        if (raw / name).is_file():
+            check_idx(raw / name, shape)
     try:
         dataset = FashionMNIST(str(root), train=train, download=download)
     except RuntimeError as err:
-        if "not found" not in str(err).lower():
-            raise DataError(f"cannot read Fashion-MNIST in {raw}: {err}") from err
+        if "not found" not in str(err).lower() and not str(err).startswith("Error downloading"):
+            raise DataError(f"cannot read Fashion-MNIST in {raw}: {_first_line(err)}") from err
         raise DataError(_missing_message(raw, download)) from err
-    except (OSError, ValueError, AssertionError) as err:  # truncated or malformed IDX files, failed downloads
+    except (OSError, ValueError, AssertionError, EOFError) as err:  # truncated or malformed files, failed downloads
         what = "download or read" if download else "read"
-        raise DataError(f"cannot {what} Fashion-MNIST in {raw}: {err or type(err).__name__}") from err
+        raise DataError(f"cannot {what} Fashion-MNIST in {raw}: {_first_line(err)}") from err
     pixels = dataset.data  # (N, 28, 28) uint8
     images = pixels.unsqueeze(1).float().div_(255.0)  # (N, 1, 28, 28) float32
     return Split(images, dataset.targets.long())
+
+
+def check_idx(path: Path, shape: tuple[int | None, ...]) -> None:
+    """Refuse a file that is not an IDX file of unsigned bytes with this shape (None: any length)."""
+    with path.open("rb") as file:
+        header = file.read(4 + 4 * len(shape))
+    if len(header) < 4 or header[:2] != b"\0\0":
+        raise DataError(f"cannot read {path}: not an IDX file (it starts with {header[:4].hex() or 'nothing'}, not 0000)")
+    code, dims = header[2], header[3]
+    if code != 0x08:
+        raise DataError(f"cannot read {path}: IDX type code 0x{code:02x}, not 0x08 (unsigned bytes) as Fashion-MNIST does")
+    if dims != len(shape) or len(header) < 4 + 4 * dims:
+        raise DataError(f"cannot read {path}: {dims} dimensions, not {len(shape)} as Fashion-MNIST's")
+    sizes = struct.unpack(f">{dims}I", header[4:])
+    if any(want is not None and got != want for got, want in zip(sizes, shape)):
+        raise DataError(f"cannot read {path}: items of {'x'.join(map(str, sizes[1:]))}, not {'x'.join(map(str, shape[1:]))}")
+    expected = len(header) + math.prod(sizes)
+    if path.stat().st_size != expected:
+        raise DataError(f"cannot read {path}: {path.stat().st_size} bytes, not the {expected} its header promises (truncated?)")
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
 
 
 def _missing_message(raw: Path, tried_download: bool) -> str:

@@ -19,3 +19,25 @@ class TrainingDiverged(VAETutorialError):
 
 class ConfigError(VAETutorialError):
     """A setting is out of range (epochs < 1, negative beta, ...)."""
+
+
+class DeviceError(VAETutorialError):
+    """The device asked for is not on this machine, or the model does not fit in its memory."""
+
+
+class OutputError(VAETutorialError):
+    """A result could not be written (a full disk, a read-only folder)."""
+
+
+class Interrupted(VAETutorialError):
+    """Ctrl-C or SIGTERM; the message says what was kept."""
+
+    def __init__(self, message: str, exit_code: int = 130) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code  # 130 for Ctrl-C (SIGINT), 143 for SIGTERM
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that the same clean-up runs."""
+
+    exit_code = 143

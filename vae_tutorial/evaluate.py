@@ -28,7 +28,7 @@ def evaluate_elbo(
         batch = batch.to(device)
         out = model(batch, generator=generator)
         terms = elbo_terms(out.logits, batch, out.mu, out.logvar, beta)
-        totals += torch.stack([term.sum() for term in terms]).double().cpu()
+        totals += torch.stack([term.sum() for term in terms]).cpu().double()  # to the CPU first: MPS has no float64
     model.train(was_training)
     loss, recon, kl = (totals / images.shape[0]).tolist()
     return {"loss": loss, "recon": recon, "kl": kl}
@@ -48,13 +48,14 @@ def importance_weighted_log_px(
     K samples are drawn chunk_size at a time and folded into a running
     logsumexp, so memory is bounded by chunk_size, not K.
     """
-    running = torch.full(mu.shape[:1], -math.inf, device=mu.device, dtype=torch.float64)  # (B,)
+    dtype = torch.float32 if mu.device.type == "mps" else torch.float64  # MPS has no float64
+    running = torch.full(mu.shape[:1], -math.inf, device=mu.device, dtype=dtype)  # (B,)
     for start in range(0, num_samples, chunk_size):
         k = min(chunk_size, num_samples - start)
         eps = torch.randn((k, *mu.shape), generator=generator, device=mu.device, dtype=mu.dtype)  # (k, B, D)
         z = reparameterize(mu, logvar, eps)  # (k, B, D)
         log_w = log_px_given_z(z) + log_standard_normal(z) - log_normal(z, mu, logvar)  # (k, B)
-        running = torch.logaddexp(running, torch.logsumexp(log_w.double(), dim=0))  # (B,)
+        running = torch.logaddexp(running, torch.logsumexp(log_w.to(dtype), dim=0))  # (B,)
     return running - math.log(num_samples)
 
 

@@ -7,6 +7,7 @@ import os
 import torch
 from torchvision.utils import make_grid, save_image
 
+from .checkpoint import atomic_write
 from .model import VAE
 
 
@@ -19,13 +20,14 @@ def reconstruction_pairs(model: VAE, images: torch.Tensor) -> torch.Tensor:
 
 def save_reconstructions(model: VAE, images: torch.Tensor, path: str | os.PathLike) -> None:
     """PNG: test images (top row) above their reconstructions (bottom row)."""
-    save_image(reconstruction_pairs(model, images), path, nrow=images.shape[0], padding=2, pad_value=1.0)
+    pairs = reconstruction_pairs(model, images)  # (2N, C, H, W)
+    atomic_write(path, lambda file: save_image(pairs, file, format="png", nrow=images.shape[0], padding=2, pad_value=1.0))
 
 
 def save_samples(model: VAE, path: str | os.PathLike, count: int = 64, seed: int = 0) -> None:
     """PNG: a square grid of images decoded from draws of the prior N(0, I)."""
     samples = model.sample(count, generator=torch.Generator(next(model.parameters()).device).manual_seed(seed))
-    save_image(samples.cpu(), path, nrow=int(count**0.5), padding=2, pad_value=1.0)
+    atomic_write(path, lambda file: save_image(samples.cpu(), file, format="png", nrow=int(count**0.5), padding=2, pad_value=1.0))
 
 
 def show_images(images: torch.Tensor, nrow: int = 8, ax=None, title: str | None = None):

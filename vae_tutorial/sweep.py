@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import io
 import statistics
 from pathlib import Path
 
 from .cache import cached_fit
+from .checkpoint import atomic_write
 from .config import ModelConfig, TrainConfig
 from .data import Split
 from .report import evaluate_model
@@ -40,11 +42,12 @@ def sweep_betas(
 def write_table(rows: list[dict], out: Path) -> tuple[Path, Path]:
     """sweep.csv and sweep.md with one line per beta; returns both paths."""
     csv_path, md_path = out / "sweep.csv", out / "sweep.md"
-    with csv_path.open("w", newline="") as file:
-        writer = csv.DictWriter(file, fieldnames=COLUMNS, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
-    md_path.write_text(markdown_table(rows) + "\n")
+    table = io.StringIO(newline="")
+    writer = csv.DictWriter(table, fieldnames=COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    for path, text in ((csv_path, table.getvalue()), (md_path, markdown_table(rows) + "\n")):
+        atomic_write(path, lambda file, data=text.encode(): file.write(data))  # a full disk never leaves half a table
     return csv_path, md_path
 
 
@@ -84,5 +87,5 @@ def plot_rate_distortion(rows: list[dict], path: Path | None = None, ax=None):
     ax.set_ylabel("distortion: -E log p(x|z), nats")
     ax.legend()
     if path is not None:
-        ax.figure.savefig(path, dpi=120)
+        atomic_write(path, lambda file: ax.figure.savefig(file, format="png", dpi=120))
     return ax

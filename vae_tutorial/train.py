@@ -18,17 +18,18 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from .checkpoint import atomic_write, load_checkpoint, save_checkpoint
+from .checkpoint import atomic_write, load_checkpoint, restore_generator, save_checkpoint
 from .config import ModelConfig, TrainConfig, to_dict
 from .data import Split, binarize, binarized_test_split, load_split, minibatches
-from .errors import TrainingDiverged
+from .device import check_model_fits, pick_device
+from .errors import CheckpointError, DeviceError, OutputError, TrainingDiverged
 from .evaluate import evaluate_elbo
 from .losses import capacity_objective, elbo_terms
 from .model import VAE
+from .runfolder import CHECKPOINT_NAME, METRICS_NAME
 from .schedules import beta_at, capacity_at
 
-CHECKPOINT_NAME = "checkpoint.pt"
-METRICS_NAME = "metrics.json"
+__all__ = ["CHECKPOINT_NAME", "METRICS_NAME", "FitResult", "fit", "pick_device", "resumed_configs", "set_seed"]
 EpochCallback = Callable[[dict, VAE], None]
 
 
@@ -44,17 +45,6 @@ def set_seed(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def pick_device(name: str = "auto") -> torch.device:
-    """The named device, or for "auto" the best one available: cuda, then mps, then cpu."""
-    if name != "auto":
-        return torch.device(name)
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
-
-
 def fit(
     model_config: ModelConfig,
     train_config: TrainConfig,
@@ -66,16 +56,21 @@ def fit(
     progress: bool = False,
 ) -> FitResult:
     """Train a VAE for train_config.epochs epochs in total (counting resumed ones)."""
-    state = load_checkpoint(resume) if resume else None
+    state = load_checkpoint(resume, for_resume=True) if resume else None
     if state:
-        model_config, train_config = resumed_configs(state, train_config)
+        model_config, train_config = resumed_configs(state, train_config, resume)
     device = pick_device(train_config.device)
+    check_model_fits(model_config, device)
     set_seed(train_config.seed)
     train_data = (train_data or load_split(True, train_config.data_dir)).head(train_config.subset)
     test_data = test_data or load_split(False, train_config.data_dir)
     if train_config.binarize:  # judged on binary pixels, like the data it learns from
         test_data = binarized_test_split(test_data)
-    model = VAE(model_config).to(device)
+    try:
+        model = VAE(model_config).to(device)
+    except (RuntimeError, MemoryError) as err:  # torch.OutOfMemoryError is a RuntimeError
+        raise DeviceError(f"a model of latent dim {model_config.latent_dim} does not fit in {device.type} memory "
+                          f"({str(err).strip().splitlines()[0][:120]})") from err
     optimizer = torch.optim.Adam(model.parameters(), lr=train_config.lr, fused=device.type in ("cpu", "cuda"))
     shuffle_rng = torch.Generator().manual_seed(train_config.seed)
     noise_rng = torch.Generator(device=device).manual_seed(train_config.seed + 1)
@@ -83,17 +78,17 @@ def fit(
     if out_dir is not None:
         Path(out_dir).mkdir(parents=True, exist_ok=True)
     if state:
-        model.load_state_dict(state["model_state"])
-        optimizer.load_state_dict(state["optimizer_state"])
-        shuffle_rng.set_state(state["shuffle_rng"])
-        noise_rng.set_state(state["noise_rng"])
-        history = list(state["history"])
+        history = _restore(state, resume, model, optimizer, shuffle_rng, noise_rng, train_config.seed + 1)
     step = history[-1]["step"] if history else 0  # optimisation steps taken so far (for the schedules)
+    hint = "a resumed run keeps its --lr: start a new run with a smaller one" if state else "try a smaller --lr"
     for epoch in range(len(history) + 1, train_config.epochs + 1):
         start = time.perf_counter()
-        train_means, step = _train_epoch(model, optimizer, train_data, train_config, step, shuffle_rng, noise_rng, progress, epoch)
+        train_means, step = _train_epoch(model, optimizer, train_data, train_config, step, shuffle_rng, noise_rng,
+                                         progress, epoch, hint)
         seconds = time.perf_counter() - start
         test = evaluate_elbo(model, test_data.images)  # the negative ELBO (beta = 1), whatever was optimised
+        if not all(math.isfinite(v) for v in test.values()):  # never saved, so never "the last good checkpoint"
+            raise TrainingDiverged(f"the test loss became {test['loss']} at epoch {epoch}; {hint}")
         record = {"epoch": epoch, **{f"train_{k}": v for k, v in train_means.items()},
                   **{f"test_{k}": v for k, v in test.items()}, **_schedule(train_config, step),
                   "epoch_seconds": seconds, "step": step}
@@ -112,7 +107,7 @@ def _schedule(config: TrainConfig, step: int) -> dict:
     return {"beta": beta_at(step, config.beta, config.warmup_steps)}
 
 
-def _train_epoch(model, optimizer, data, config, step, shuffle_rng, noise_rng, progress, epoch):
+def _train_epoch(model, optimizer, data, config, step, shuffle_rng, noise_rng, progress, epoch, hint):
     """One pass over the training data.
 
     Returns per-image means of the negative ELBO (loss = recon + KL), its parts,
@@ -136,10 +131,12 @@ def _train_epoch(model, optimizer, data, config, step, shuffle_rng, noise_rng, p
         else:
             objective = capacity_objective(terms, config.gamma, capacity_at(step, config.capacity_max, config.capacity_steps))
         recon, kl = terms.recon.detach().sum(), terms.kl.detach().sum()
-        batch_sums = torch.stack([recon + kl, recon, kl, objective.detach() * x.shape[0]]).double().cpu()
+        batch_sums = torch.stack([recon + kl, recon, kl, objective.detach() * x.shape[0]]).cpu().double()  # MPS has no float64
         if not torch.isfinite(batch_sums).all():
+            elbo_finite = bool(torch.isfinite(batch_sums[:3]).all())
+            advice = "try a smaller --gamma" if elbo_finite and config.capacity_max is not None else hint
             raise TrainingDiverged(f"the loss became {batch_sums[3].item() / x.shape[0]} at epoch {epoch}, step {step}; "
-                                   "try a smaller --lr")
+                                   f"{advice}")
         optimizer.zero_grad(set_to_none=True)
         objective.backward()
         optimizer.step()
@@ -151,18 +148,51 @@ def _train_epoch(model, optimizer, data, config, step, shuffle_rng, noise_rng, p
 
 
 def _save(out_dir, model, optimizer, model_config, train_config, history, shuffle_rng, noise_rng) -> None:
-    save_checkpoint(out_dir / CHECKPOINT_NAME, {
-        "model_config": to_dict(model_config), "train_config": to_dict(train_config),
-        "model_state": model.state_dict(), "optimizer_state": optimizer.state_dict(), "history": history,
-        "shuffle_rng": shuffle_rng.get_state(), "noise_rng": noise_rng.get_state(),
-    })
-    text = json.dumps(history, indent=2).encode()
-    atomic_write(out_dir / METRICS_NAME, lambda file: file.write(text))
+    """Rewrite the checkpoint, then metrics.json (derived from it); a failed write leaves the previous file whole."""
+    text = json.dumps(history, indent=2, allow_nan=False).encode()  # strict JSON: no NaN, no Infinity
+    try:
+        save_checkpoint(out_dir / CHECKPOINT_NAME, {
+            "model_config": to_dict(model_config), "train_config": to_dict(train_config),
+            "model_state": model.state_dict(), "optimizer_state": optimizer.state_dict(), "history": history,
+            "shuffle_rng": shuffle_rng.get_state(), "noise_rng": noise_rng.get_state(),
+        })
+        atomic_write(out_dir / METRICS_NAME, lambda file: file.write(text))
+    except OSError as err:
+        raise OutputError(f"cannot save epoch {history[-1]['epoch']} in {out_dir}: {err.strerror or err}") from err
 
 
-def resumed_configs(state: dict, requested: TrainConfig) -> tuple[ModelConfig, TrainConfig]:
+def _restore(state, path, model, optimizer, shuffle_rng, noise_rng, noise_seed) -> list[dict]:
+    """Load a checkpoint's weights, optimizer and generators; a checkpoint that does not fit is one CheckpointError."""
+    try:
+        model.load_state_dict(state["model_state"])
+        optimizer.load_state_dict(state["optimizer_state"])
+        for param in model.parameters():  # Adam would only notice a wrong moment shape at its first step
+            for value in optimizer.state.get(param, {}).values():
+                if value.dim() > 0 and value.shape != param.shape:
+                    raise ValueError(f"optimizer state of shape {tuple(value.shape)} for a parameter of {tuple(param.shape)}")
+        shuffle_rng.set_state(state["shuffle_rng"])
+        restore_generator(noise_rng, state["noise_rng"], noise_seed + len(state["history"]))
+        history = list(state["history"])
+        if [record["epoch"] for record in history] != list(range(1, len(history) + 1)):
+            raise ValueError("its history is not a sequence of epochs")
+    except (TypeError, ValueError, RuntimeError, KeyError, AttributeError) as err:
+        raise CheckpointError(f"{path} cannot be resumed: it does not fit its own settings ({_reason(err)})") from err
+    return history
+
+
+def _reason(err: Exception) -> str:
+    """The telling line of an error: torch's state-dict errors start with a line that only ends in a colon."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip() and not line.strip().endswith(":")]
+    return (lines[0] if lines else type(err).__name__)[:300]
+
+
+def resumed_configs(state: dict, requested: TrainConfig, path: str | Path = "the checkpoint") -> tuple[ModelConfig, TrainConfig]:
     """A resumed run keeps its model and training settings; only epochs, device and data come from the caller."""
-    saved = TrainConfig(**state["train_config"])
+    try:
+        saved = TrainConfig(**state["train_config"])
+        model_config = ModelConfig(**state["model_config"])
+    except (TypeError, ValueError) as err:
+        raise CheckpointError(f"{path} holds settings this version cannot use ({_reason(err)})") from err
     train_config = TrainConfig(**{**to_dict(saved), "epochs": requested.epochs, "device": requested.device,
                                   "data_dir": requested.data_dir})
-    return ModelConfig(**state["model_config"]), train_config
+    return model_config, train_config

@@ -1,0 +1,66 @@
+"""The run cache: keyed by settings, code version and training data; never serves a stale or foreign run."""
+
+import json
+import shutil
+
+import pytest
+import torch
+
+import vae_tutorial.cache as cache
+from vae_tutorial.config import ModelConfig, TrainConfig
+from vae_tutorial.data import Split
+from vae_tutorial.errors import CheckpointError
+
+SMALL = ModelConfig(hidden_dim=8, latent_dim=2)
+
+
+def quick(**settings) -> TrainConfig:
+    return TrainConfig(**{"epochs": 1, "batch_size": 16, "device": "cpu", **settings})
+
+
+def test_beta_4_and_4_point_0_are_one_run(toy_split):
+    assert cache.run_key(SMALL, quick(beta=4), toy_split) == cache.run_key(SMALL, quick(beta=4.0), toy_split)
+    assert TrainConfig(beta=4).beta == 4.0 and isinstance(TrainConfig(lr=1).lr, float)
+
+
+def test_the_key_holds_the_training_data_and_the_code_version(toy_split, monkeypatch):
+    key = cache.run_key(SMALL, quick(), toy_split)
+    other = Split(toy_split.images.flip(0), toy_split.labels)
+    assert cache.run_key(SMALL, quick(), other) != key
+    assert cache.run_key(SMALL, quick(subset=32), toy_split) != key
+    monkeypatch.setattr(cache, "CACHE_FORMAT", cache.CACHE_FORMAT + 1)
+    assert cache.run_key(SMALL, quick(), toy_split) != key
+
+
+def test_hit_and_miss_give_the_model_on_the_training_device(toy_split, tmp_path, monkeypatch):
+    miss = cache.cached_fit(SMALL, quick(), toy_split, toy_split, root=tmp_path)
+    asked = []
+    real_load = cache.load_model
+    monkeypatch.setattr(cache, "load_model", lambda path, device="cpu": asked.append(device) or real_load(path, device))
+    monkeypatch.setattr(cache, "fit", None)  # a hit must not train
+    hit = cache.cached_fit(SMALL, quick(), toy_split, toy_split, root=tmp_path)
+    assert asked == [torch.device("cpu")]
+    assert next(hit.model.parameters()).device == next(miss.model.parameters()).device
+    for a, b in zip(hit.model.state_dict().values(), miss.model.state_dict().values()):
+        torch.testing.assert_close(a, b)
+
+
+def _only_run(root):
+    (folder,) = [p for p in root.iterdir() if p.is_dir()]
+    return folder
+
+
+@pytest.mark.parametrize("tampering", ["foreign checkpoint", "other key", "no key"])
+def test_a_foreign_or_stale_cached_run_is_refused(tampering, toy_split, tmp_path):
+    cache.cached_fit(SMALL, quick(), toy_split, toy_split, root=tmp_path / "a")
+    folder = _only_run(tmp_path / "a")
+    if tampering == "foreign checkpoint":
+        cache.cached_fit(SMALL, quick(beta=2.0), toy_split, toy_split, root=tmp_path / "b")
+        shutil.copy(_only_run(tmp_path / "b") / "checkpoint.pt", folder / "checkpoint.pt")
+    elif tampering == "other key":
+        key = json.loads((folder / "key.json").read_text())
+        (folder / "key.json").write_text(json.dumps({**key, "code": "0.0.1/1"}))
+    else:
+        (folder / "key.json").unlink()
+    with pytest.raises(CheckpointError, match="does not hold the run asked for"):
+        cache.cached_fit(SMALL, quick(), toy_split, toy_split, root=tmp_path / "a")

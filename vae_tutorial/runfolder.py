@@ -1,0 +1,108 @@
+"""An output folder claimed for one run: locked while it runs, never overwritten, not left empty."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from .errors import VAETutorialError
+
+CHECKPOINT_NAME = "checkpoint.pt"
+METRICS_NAME = "metrics.json"
+PICTURES = ("reconstructions.png", "samples.png")
+RUN_FILES = (CHECKPOINT_NAME, METRICS_NAME, *PICTURES)  # what a run writes; any one of them means "a run lives here"
+LOCK_NAME = ".vae_tutorial.lock"
+
+
+class FolderError(VAETutorialError):
+    """The output folder cannot be written, is in use, or holds another run."""
+
+
+@contextmanager
+def claimed_folder(
+    out: Path, continuing: Path | None = None, written: tuple[str, ...] = RUN_FILES, refuse: bool = True
+) -> Iterator[Path]:
+    """Hold an exclusive claim on `out` for the whole run.
+
+    With refuse, a folder that holds any of `written` is refused unless the run
+    continues the checkpoint `continuing` found there; cleans temporary files that killed
+    writes left; removes the folders it created if the run fails before
+    writing anything into them.
+    """
+    out = Path(out)
+    created = _make_folders(out)
+    failed = True
+    try:
+        lock = _lock(out)
+        try:
+            _clean_orphans(out, written)
+            if refuse:
+                _refuse_other_run(out, continuing, written)
+            yield out
+            failed = False
+        finally:
+            (out / LOCK_NAME).unlink(missing_ok=True)  # while still holding the lock
+            os.close(lock)
+    finally:
+        if failed:
+            for folder in reversed(created):
+                try:
+                    folder.rmdir()  # only succeeds when the failed run left it empty
+                except OSError:
+                    break
+
+
+def _make_folders(out: Path) -> list[Path]:
+    missing = [folder for folder in (out, *out.parents) if not folder.exists()][::-1]  # outermost first
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise FolderError(f"cannot write to the output folder {out}: {err.strerror or err}") from err
+    return missing
+
+
+def _lock(out: Path) -> int:
+    """An exclusive, non-blocking lock on out/LOCK_NAME; the file descriptor that holds it."""
+    path = out / LOCK_NAME
+    while True:
+        try:
+            handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        except OSError as err:
+            raise FolderError(f"cannot write to the output folder {out}: {err.strerror or err}") from err
+        try:
+            import fcntl
+        except ImportError:  # no fcntl (Windows): no lock, the rest still applies
+            return handle
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(handle)
+            raise FolderError(f"{out} is in use by another run right now: wait for it to finish, or choose another --out") from None
+        try:
+            same = os.path.samestat(os.fstat(handle), os.stat(path))
+        except FileNotFoundError:
+            same = False
+        if same:
+            return handle
+        os.close(handle)  # the holder removed the file as we opened it: try again on the new one
+
+
+def _clean_orphans(out: Path, written: tuple[str, ...]) -> None:
+    """Remove the temporary files of atomic writes that a killed process never finished."""
+    for name in written:
+        for orphan in out.glob(f".{name}.*.tmp"):
+            orphan.unlink(missing_ok=True)
+
+
+def _refuse_other_run(out: Path, continuing: Path | None, written: tuple[str, ...]) -> None:
+    found = [name for name in written if (out / name).exists()]
+    if not found:
+        return
+    checkpoint = out / CHECKPOINT_NAME
+    if continuing is not None and checkpoint.exists() and os.path.samefile(checkpoint, continuing):
+        return
+    if continuing is None and checkpoint.exists():
+        raise FolderError(f"{out} already holds a checkpoint: continue it with --resume {checkpoint}, or choose another --out")
+    raise FolderError(f"{out} already holds another run ({', '.join(found)}): choose another --out")
