@@ -1,7 +1,6 @@
 """Adversarial flags: each bad value is refused by the config's own check, as one line, exit 2, nothing written."""
 
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
