@@ -39,6 +39,9 @@ def lab(tmp_path_factory):
     env.setdefault("VAE_TUTORIAL_DATA", str(ROOT / "data"))
     command = [jupyter_lab, "--no-browser", "--ip=127.0.0.1", f"--port={port}", f"--IdentityProvider.token={token}",
                f"--ServerApp.root_dir={ROOT}", "--LabApp.expose_app_in_browser=True", "--allow-root"]
+    news = home / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    news.parent.mkdir(parents=True)
+    news.write_text('{"fetchNews": "false"}')  # no "get notified about Jupyter news?" box over the screenshots
     log = (home / "lab.log").open("w")
     server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
     base = f"http://127.0.0.1:{port}"
@@ -59,8 +62,10 @@ def student(lab):
     """A browser with JupyterLab open on the notebooks folder, as after `jupyter lab` and a click on it."""
     base, token = lab
     driver = chromium(1400, 1000)
-    driver.get(f"{base}/lab/tree/notebooks?token={token}")
-    _wait_for(lambda: _listing(driver), 120, "the file browser did not list the chapters")
+    driver.get(f"{base}/lab?token={token}")
+    _wait_for(lambda: "notebooks" in _listing(driver), 120, "the file browser did not show the notebooks folder")
+    _double_click(driver, "notebooks")
+    _wait_for(lambda: CHAPTERS[0] in _listing(driver), 60, "the notebooks folder did not open")
     yield driver
     driver.quit()
 
@@ -110,6 +115,7 @@ def test_the_launch_url_opens_a_chapter_and_its_widget_follows_the_slider(lab, b
         assert driver.execute_script(_ERROR_OUTPUTS) == []
         handle = driver.execute_script(_SCROLL_TO_WIDGET)
         assert handle is not None, "the latent explorer has no slider"
+        time.sleep(1)  # let the notebook finish scrolling before the screenshot
         before = driver.execute_script(_WIDGET_IMAGE)
         assert before, "the latent explorer shows no image"
         screenshot(driver, "jupyterlab-widget-before.png")
@@ -206,7 +212,7 @@ return Array.from(window.jupyterapp.shell.currentWidget.node.querySelectorAll('.
 
 _SCROLL_TO_WIDGET = """
 const handle = window.jupyterapp.shell.currentWidget.node.querySelector('.jupyter-widgets .noUi-handle');
-if (handle) handle.scrollIntoView({block: 'center'});
+if (handle) handle.closest('.jp-OutputArea').scrollIntoView({block: 'center'});
 return handle;
 """
 
