@@ -15,9 +15,16 @@ from .cli_options import config_values
 from .config import EvalConfig, ModelConfig, TrainConfig
 from .data import binarized_test_split, load_split
 from .device import check_model_fits, pick_device
-from .errors import ConfigError, Interrupted, OutputError, TrainingDiverged, VAETutorialError
+from .errors import (
+    ConfigError,
+    Interrupted,
+    OutputError,
+    TrainingDiverged,
+    VAETutorialError,
+)
+from .resume import resumed_configs
 from .runfolder import CHECKPOINT_NAME, METRICS_NAME, RUN_FILES, claimed_folder
-from .train import fit, resumed_configs
+from .train import fit
 
 SWEEP_FILES = ("sweep.csv", "sweep.md", "rate_distortion.png")
 

@@ -18,14 +18,15 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from .checkpoint import atomic_write, load_checkpoint, restore_generator, save_checkpoint
+from .checkpoint import atomic_write, load_checkpoint, save_checkpoint
 from .config import ModelConfig, TrainConfig, to_dict
 from .data import Split, binarize, binarized_test_split, load_split, minibatches
 from .device import check_model_fits, pick_device
-from .errors import CheckpointError, DeviceError, OutputError, TrainingDiverged
+from .errors import DeviceError, OutputError, TrainingDiverged
 from .evaluate import evaluate_elbo
 from .losses import capacity_objective, elbo_terms
 from .model import VAE
+from .resume import restore_run, resumed_configs
 from .runfolder import CHECKPOINT_NAME, METRICS_NAME
 from .schedules import beta_at, capacity_at
 
@@ -78,7 +79,7 @@ def fit(
     if out_dir is not None:
         Path(out_dir).mkdir(parents=True, exist_ok=True)
     if state:
-        history = _restore(state, resume, model, optimizer, shuffle_rng, noise_rng, train_config.seed + 1)
+        history = restore_run(state, resume, model, optimizer, shuffle_rng, noise_rng, train_config.seed + 1)
     step = history[-1]["step"] if history else 0  # optimisation steps taken so far (for the schedules)
     hint = "a resumed run keeps its --lr: start a new run with a smaller one" if state else "try a smaller --lr"
     for epoch in range(len(history) + 1, train_config.epochs + 1):
@@ -159,40 +160,3 @@ def _save(out_dir, model, optimizer, model_config, train_config, history, shuffl
         atomic_write(out_dir / METRICS_NAME, lambda file: file.write(text))
     except OSError as err:
         raise OutputError(f"cannot save epoch {history[-1]['epoch']} in {out_dir}: {err.strerror or err}") from err
-
-
-def _restore(state, path, model, optimizer, shuffle_rng, noise_rng, noise_seed) -> list[dict]:
-    """Load a checkpoint's weights, optimizer and generators; a checkpoint that does not fit is one CheckpointError."""
-    try:
-        model.load_state_dict(state["model_state"])
-        optimizer.load_state_dict(state["optimizer_state"])
-        for param in model.parameters():  # Adam would only notice a wrong moment shape at its first step
-            for value in optimizer.state.get(param, {}).values():
-                if value.dim() > 0 and value.shape != param.shape:
-                    raise ValueError(f"optimizer state of shape {tuple(value.shape)} for a parameter of {tuple(param.shape)}")
-        shuffle_rng.set_state(state["shuffle_rng"])
-        restore_generator(noise_rng, state["noise_rng"], noise_seed + len(state["history"]))
-        history = list(state["history"])
-        if [record["epoch"] for record in history] != list(range(1, len(history) + 1)):
-            raise ValueError("its history is not a sequence of epochs")
-    except (TypeError, ValueError, RuntimeError, KeyError, AttributeError) as err:
-        raise CheckpointError(f"{path} cannot be resumed: it does not fit its own settings ({_reason(err)})") from err
-    return history
-
-
-def _reason(err: Exception) -> str:
-    """The telling line of an error: torch's state-dict errors start with a line that only ends in a colon."""
-    lines = [line.strip() for line in str(err).splitlines() if line.strip() and not line.strip().endswith(":")]
-    return (lines[0] if lines else type(err).__name__)[:300]
-
-
-def resumed_configs(state: dict, requested: TrainConfig, path: str | Path = "the checkpoint") -> tuple[ModelConfig, TrainConfig]:
-    """A resumed run keeps its model and training settings; only epochs, device and data come from the caller."""
-    try:
-        saved = TrainConfig(**state["train_config"])
-        model_config = ModelConfig(**state["model_config"])
-    except (TypeError, ValueError) as err:
-        raise CheckpointError(f"{path} holds settings this version cannot use ({_reason(err)})") from err
-    train_config = TrainConfig(**{**to_dict(saved), "epochs": requested.epochs, "device": requested.device,
-                                  "data_dir": requested.data_dir})
-    return model_config, train_config
