@@ -86,12 +86,14 @@ def train_model(plan: Budget, train: Split, test: Split, epochs: int | None = No
 class LivePlot:
     """A figure that redraws after every epoch: in JupyterLab it updates in place."""
 
-    def __init__(self, draw, figsize=(12, 3.4), ncols: int = 3):
+    def __init__(self, draw, figsize=(12, 3.4), ncols: int = 3, nrows: int = 1):
         import matplotlib.pyplot as plt
         from IPython.display import display
 
         self.draw = draw
-        self.figure, self.axes = plt.subplots(1, ncols, figsize=figsize, constrained_layout=True)
+        self.figure, self.axes = plt.subplots(nrows, ncols, figsize=figsize, constrained_layout=True)
+        if nrows > 1:
+            self.axes = self.axes.ravel()  # (nrows, ncols) -> flat, in reading order
         plt.close(self.figure)  # shown through the display handle only, not again at the end of the cell
         self.handle = display(self.figure, display_id=True)
 

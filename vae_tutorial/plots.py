@@ -44,17 +44,38 @@ def show_images(images: torch.Tensor, nrow: int = 8, ax=None, title: str | None 
 
 
 def plot_history(history: list[dict], axes=None):
-    """Train and test loss, recon and KL per epoch, one panel each; returns the axes."""
+    """Per-epoch curves: -ELBO, recon, KL (train and test), train minus test -ELBO.
+
+    Draws into the first three axes given (a fourth, if given, gets the
+    train-minus-test panel); without axes, a 2 x 2 figure 8 inches wide.
+    Returns the axes.
+    """
     import matplotlib.pyplot as plt
+    import numpy as np
 
     if axes is None:
-        _, axes = plt.subplots(1, 3, figsize=(12, 3.2), constrained_layout=True)
+        _, axes = plt.subplots(2, 2, figsize=(8, 5.4), constrained_layout=True)
+    axes = np.ravel(axes)  # (2, 2) or (3,) -> flat
     epochs = [record["epoch"] for record in history]
     for ax, term, label in zip(axes, ("loss", "recon", "kl"), ("negative ELBO", "reconstruction", "KL")):
         ax.clear()
         for split, style in (("train", "-"), ("test", "--")):
             ax.plot(epochs, [record[f"{split}_{term}"] for record in history], style, marker=".", label=split)
-        ax.set_title(f"{label} (nats per image)")
+        ax.set_title(label, fontsize=10)
         ax.set_xlabel("epoch")
-        ax.legend()
+        ax.set_ylabel("nats per image")
+        ax.legend(fontsize=9)
+    if len(axes) > 3:
+        ax = axes[3]
+        ax.clear()
+        gap = [record["train_loss"] - record["test_loss"] for record in history]
+        ax.axhline(0, color="grey", linewidth=0.8)
+        ax.plot(epochs, gap, "-", marker=".", color="C2")
+        ax.set_title("train minus test, negative ELBO", fontsize=10)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("nats per image")
+    for ax in axes:
+        ax.tick_params(labelsize=9)
+        if len(epochs) <= 10:
+            ax.set_xticks(epochs)
     return axes
