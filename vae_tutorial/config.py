@@ -20,7 +20,7 @@ class ModelConfig:
     """The shape of the VAE: what goes in, how wide, how many latent dimensions."""
 
     image_shape: tuple[int, int, int] = (1, 28, 28)  # (channels, height, width) of one image
-    hidden_dim: int = setting(400, "hidden units")  # width of the MLP's hidden layer (Kingma & Welling 2014 used 400)
+    hidden_dim: int = setting(400, "hidden units")  # width of the MLP's hidden layer (400 ReLU as in the PyTorch VAE example; Kingma & Welling 2014: 500 tanh)
     latent_dim: int = setting(20, "latent dimensions")  # D, the number of latent dimensions z_1..z_D
     arch: str = setting("mlp", "encoder/decoder architecture", choices=ARCHITECTURES)  # "mlp" or "conv"
 
