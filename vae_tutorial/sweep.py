@@ -76,12 +76,14 @@ def plot_rate_distortion(rows: list[dict], path: Path | None = None, ax=None):
     distortions = [r["test_recon"] for r in rows]
     ax.plot(rates, distortions, "o-")
     for r in rows:
-        ax.annotate(f"beta={r['beta']:g}", (r["test_kl"], r["test_recon"]), textcoords="offset points", xytext=(5, 5))
+        ax.annotate(f"beta={r['beta']:g}", (r["test_kl"], r["test_recon"]),
+                    textcoords="offset points", xytext=(5, 5), fontsize=9)
     best = min(r["test_loss"] for r in rows)
     span = [0, max(rates) * 1.1]
-    ax.plot(span, [best - x for x in span], ":", color="grey", label=f"R + D = {best:.1f} (best -ELBO)")
-    ax.set_xlabel("rate: KL(q(z|x) || p(z)), nats")
-    ax.set_ylabel("distortion: -E log p(x|z), nats")
+    ax.plot(span, [best - x for x in span], ":", color="grey",
+            label=rf"$\mathcal{{R}} + \mathcal{{D}}$ = {best:.1f} (best -ELBO)")
+    ax.set_xlabel(r"rate $\mathcal{R}$ = mean KL(q(z|x) || p(z)), nats")
+    ax.set_ylabel(r"distortion $\mathcal{D}$ = mean -log p(x|z), nats")
     ax.legend()
     if path is not None:
         ax.figure.savefig(path, dpi=120)
