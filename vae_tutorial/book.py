@@ -180,10 +180,32 @@ def animation_html(
         figure, show, frames=len(frames), interval=interval)
     html = animation.to_jshtml(default_mode=mode)
     plt.close(figure)
+    # No stylesheet from a CDN (the book works offline): text glyphs for
+    # the player's Font Awesome icons, and a player that fits a phone.
+    html = re.sub(r"<link[^>]*font-awesome[^>]*>", "", html)
+    for icon, glyph in ICONS.items():
+        html = html.replace(f'<i class="fa {icon}"></i>', glyph)
+    html = html.replace("width: 374px;", "width: 100%; max-width: 374px;")
+    html = html.replace('<img id="_anim_img',
+                        '<img style="max-width: 100%; height: auto" '
+                        'id="_anim_img')
     found = re.search(r"anim([0-9a-f]+) = new Animation", html)
     if found is None:  # a matplotlib that names its player differently
         return html
     return html + AUTOPLAY.replace("ANIM", "anim" + found.group(1))
+
+
+ICONS = {  # Font Awesome 4 class -> a text glyph for the same button
+    "fa-minus": "&minus;",
+    "fa-fast-backward": "&#x21E4;",
+    "fa-step-backward": "|&#x25C0;",
+    "fa-play fa-flip-horizontal": "&#x25C0;",
+    "fa-pause": "&#x275A;&#x275A;",
+    "fa-play": "&#x25B6;",
+    "fa-step-forward": "&#x25B6;|",
+    "fa-fast-forward": "&#x21E5;",
+    "fa-plus": "+",
+}
 
 
 # Starts the to_jshtml player once the page (or the notebook output) is in
