@@ -49,10 +49,16 @@ def write_table(rows: list[dict], out: Path) -> tuple[Path, Path]:
 
 
 def markdown_table(rows: list[dict]) -> str:
-    """The sweep as a markdown table, nats per image (the IWAE column only when it was computed)."""
+    """The sweep as a markdown pipe table, nats per image.
+
+    distortion = recon, rate = KL, active = active units; the IWAE column
+    only when it was computed.
+    """
     with_iwae = any(r.get("iwae_nll") is not None for r in rows)
-    head = ["beta", "-ELBO", "recon (distortion)", "KL (rate)", *(["IWAE -log p(x)"] if with_iwae else []),
-            "active units", "epochs", "s/epoch"]
+    # short headers, so that the table fits a phone
+    head = ["beta", "-ELBO", "distortion", "rate",
+            *(["IWAE -log p(x)"] if with_iwae else []),
+            "active", "epochs", "s/epoch"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         iwae = [f"{r['iwae_nll']:.2f}" if r.get("iwae_nll") is not None else ""] if with_iwae else []
