@@ -103,22 +103,125 @@ class LivePlot:
         self.handle.update(self.figure)
 
 
-def animation_html(frames, titles=None, interval: int = 150, figsize=(3, 3)) -> str:
-    """A JavaScript animation of (N, H, W) images, for the static book where widgets have no kernel."""
+def animation_html(
+    frames,
+    titles=None,
+    interval: int = 150,
+    figsize=(3, 3),
+    mode: str = "loop",
+    track=None,
+    track_label: str = "",
+    panel_labels=None,
+) -> str:
+    """A self-starting JavaScript animation of (N, H, W) images, for the static book.
+
+    mode: "loop" or "reflect" (back and forth); the player starts when the
+    page has loaded. track: optional values per frame drawn beside the image,
+    (N,) as a marker on a number line, (N, 2) as a point in a plane, labelled
+    track_label. panel_labels: names of equal-width panels laid side by side
+    in each frame, shown as ticks under the image.
+    """
+    import re
+
     import matplotlib.pyplot as plt
+    import numpy as np
     from matplotlib.animation import FuncAnimation
 
-    figure, ax = plt.subplots(figsize=figsize)
+    frames = np.asarray(frames)  # (N, H, W)
+    points = None if track is None else np.asarray(track, dtype=float)
+    if points is None:
+        figure, ax = plt.subplots(figsize=figsize, constrained_layout=True)
+    elif points.ndim == 1:  # a number line under the image
+        figure, (ax, line) = plt.subplots(
+            2, 1, figsize=figsize, height_ratios=[4, 1], constrained_layout=True)
+    else:  # a plane to the right of the image
+        figure, (ax, line) = plt.subplots(
+            1, 2, figsize=figsize, width_ratios=[1, 1], constrained_layout=True)
     image = ax.imshow(frames[0], vmin=0, vmax=1, cmap="gray")
-    ax.set_axis_off()
+    ax.set_yticks([])
+    if panel_labels is None:
+        ax.set_xticks([])
+    else:
+        width = frames.shape[-1] / len(panel_labels)  # pixels per panel
+        ax.set_xticks([width * (i + 0.5) for i in range(len(panel_labels))])
+        ax.set_xticklabels(panel_labels, fontsize=9)
+        ax.tick_params(length=0)
+    marker = None
+    if points is not None and points.ndim == 1:
+        line.plot([points.min(), points.max()], [0, 0], color="grey")
+        (marker,) = line.plot([points[0]], [0], "o", color="tab:red")
+        line.set_yticks([])
+        line.set_xlabel(track_label, fontsize=9)
+        line.tick_params(labelsize=9)
+        for side in ("left", "right", "top"):
+            line.spines[side].set_visible(False)
+    elif points is not None:
+        line.plot(points[:, 0], points[:, 1], color="grey", lw=1)
+        (marker,) = line.plot(points[:1, 0], points[:1, 1], "o", color="tab:red")
+        limit = 1.15 * np.abs(points).max()
+        line.set_xlim(-limit, limit)
+        line.set_ylim(-limit, limit)
+        line.set_aspect("equal")
+        names = track_label.split(",") if "," in track_label else ("", "")
+        line.set_xlabel(names[0].strip(), fontsize=9)
+        line.set_ylabel(names[1].strip(), fontsize=9)
+        line.tick_params(labelsize=9)
+        line.set_title("position", fontsize=9)
 
     def show(i):
         image.set_data(frames[i])
         if titles is not None:
             ax.set_title(titles[i], fontsize=9)
+        if marker is not None and points.ndim == 1:
+            marker.set_data([points[i]], [0])
+        elif marker is not None:
+            marker.set_data(points[i:i + 1, 0], points[i:i + 1, 1])
         return (image,)
 
-    animation = FuncAnimation(figure, show, frames=len(frames), interval=interval)
-    html = animation.to_jshtml(default_mode="reflect")
+    animation = FuncAnimation(
+        figure, show, frames=len(frames), interval=interval)
+    html = animation.to_jshtml(default_mode=mode)
     plt.close(figure)
-    return html
+    # No stylesheet from a CDN (the book works offline): text glyphs for
+    # the player's Font Awesome icons, and a player that fits a phone.
+    html = re.sub(r"<link[^>]*font-awesome[^>]*>", "", html)
+    for icon, glyph in ICONS.items():
+        html = html.replace(f'<i class="fa {icon}"></i>', glyph)
+    html = html.replace("width: 374px;", "width: 100%; max-width: 374px;")
+    html = html.replace('<img id="_anim_img',
+                        '<img style="max-width: 100%; height: auto" '
+                        'id="_anim_img')
+    found = re.search(r"anim([0-9a-f]+) = new Animation", html)
+    if found is None:  # a matplotlib that names its player differently
+        return html
+    return html + AUTOPLAY.replace("ANIM", "anim" + found.group(1))
+
+
+ICONS = {  # Font Awesome 4 class -> a text glyph for the same button
+    "fa-minus": "&minus;",
+    "fa-fast-backward": "&#x21E4;",
+    "fa-step-backward": "|&#x25C0;",
+    "fa-play fa-flip-horizontal": "&#x25C0;",
+    "fa-pause": "&#x275A;&#x275A;",
+    "fa-play": "&#x25B6;",
+    "fa-step-forward": "&#x25B6;|",
+    "fa-fast-forward": "&#x21E5;",
+    "fa-plus": "+",
+}
+
+
+# Starts the to_jshtml player once the page (or the notebook output) is in
+# place: the player object is created by a zero-delay timeout, so poll.
+AUTOPLAY = """
+<script>
+(function () {
+  var tries = 0;
+  function start() {
+    if (typeof window.ANIM === "object") { window.ANIM.play_animation(); }
+    else if (tries++ < 100) { setTimeout(start, 50); }
+  }
+  if (document.readyState === "complete") { setTimeout(start, 0); }
+  else { window.addEventListener("load", start); }
+})();
+</script>
+"""

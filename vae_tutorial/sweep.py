@@ -52,10 +52,16 @@ def write_table(rows: list[dict], out: Path) -> tuple[Path, Path]:
 
 
 def markdown_table(rows: list[dict]) -> str:
-    """The sweep as a markdown table, nats per image (the IWAE column only when it was computed)."""
+    """The sweep as a markdown pipe table, nats per image.
+
+    distortion = recon, rate = KL, active = active units; the IWAE column
+    only when it was computed.
+    """
     with_iwae = any(r.get("iwae_nll") is not None for r in rows)
-    head = ["beta", "-ELBO", "recon (distortion)", "KL (rate)", *(["IWAE -log p(x)"] if with_iwae else []),
-            "active units", "epochs", "s/epoch"]
+    # short headers, so that the table fits a phone
+    head = ["beta", "-ELBO", "distortion", "rate",
+            *(["IWAE -log p(x)"] if with_iwae else []),
+            "active", "epochs", "s/epoch"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         iwae = [f"{r['iwae_nll']:.2f}" if r.get("iwae_nll") is not None else ""] if with_iwae else []
@@ -79,12 +85,14 @@ def plot_rate_distortion(rows: list[dict], path: Path | None = None, ax=None):
     distortions = [r["test_recon"] for r in rows]
     ax.plot(rates, distortions, "o-")
     for r in rows:
-        ax.annotate(f"beta={r['beta']:g}", (r["test_kl"], r["test_recon"]), textcoords="offset points", xytext=(5, 5))
+        ax.annotate(f"beta={r['beta']:g}", (r["test_kl"], r["test_recon"]),
+                    textcoords="offset points", xytext=(5, 5), fontsize=9)
     best = min(r["test_loss"] for r in rows)
     span = [0, max(rates) * 1.1]
-    ax.plot(span, [best - x for x in span], ":", color="grey", label=f"R + D = {best:.1f} (best -ELBO)")
-    ax.set_xlabel("rate: KL(q(z|x) || p(z)), nats")
-    ax.set_ylabel("distortion: -E log p(x|z), nats")
+    ax.plot(span, [best - x for x in span], ":", color="grey",
+            label=rf"$\mathcal{{R}} + \mathcal{{D}}$ = {best:.1f} (best -ELBO)")
+    ax.set_xlabel(r"rate $\mathcal{R}$ = mean KL(q(z|x) || p(z)), nats")
+    ax.set_ylabel(r"distortion $\mathcal{D}$ = mean -log p(x|z), nats")
     ax.legend()
     if path is not None:
         atomic_write(path, lambda file: ax.figure.savefig(file, format="png", dpi=120))

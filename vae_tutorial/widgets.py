@@ -10,7 +10,7 @@ from .model import VAE
 
 
 def to_png(probabilities: torch.Tensor, scale: int = 6) -> bytes:
-    """A (1, H, W) image in [0, 1] as PNG bytes, enlarged `scale` times with square pixels."""
+    """A (1, H, W) image in [0, 1] as PNG bytes, enlarged `scale` times."""
     from PIL import Image
 
     pixels = (probabilities.squeeze(0).clamp(0, 1) * 255).round().byte().numpy()  # (H, W) uint8
@@ -21,7 +21,12 @@ def to_png(probabilities: torch.Tensor, scale: int = 6) -> bytes:
     return buffer.getvalue()
 
 
-def latent_explorer(model: VAE, dims: list[int] | None = None, start: torch.Tensor | None = None, span: float = 3.0):
+def latent_explorer(
+    model: VAE,
+    dims: list[int] | None = None,
+    start: torch.Tensor | None = None,
+    span: float = 3.0,
+):
     """Sliders over latent dimensions -> the decoded image, redrawn as a slider moves.
 
     dims: which dimensions get a slider (default: all, up to the first 8);
@@ -31,10 +36,17 @@ def latent_explorer(model: VAE, dims: list[int] | None = None, start: torch.Tens
 
     latent_dim = model.config.latent_dim
     dims = list(range(min(latent_dim, 8))) if dims is None else dims
-    z = torch.zeros(1, latent_dim) if start is None else start.detach().clone().view(1, latent_dim)
+    if start is None:
+        z = torch.zeros(1, latent_dim)  # (1, D): the prior mean
+    else:
+        z = start.detach().clone().view(1, latent_dim)  # (1, D)
     image = widgets.Image(format="png", width=168, height=168)
-    sliders = [widgets.FloatSlider(value=float(z[0, d]), min=-span, max=span, step=0.05, description=f"z{d}",
-                                   continuous_update=True) for d in dims]
+    sliders = [
+        widgets.FloatSlider(value=float(z[0, d]), min=-span, max=span,
+                            step=0.05, description=f"z{d}",
+                            continuous_update=True)
+        for d in dims
+    ]
 
     def redraw(_change=None) -> None:
         for d, slider in zip(dims, sliders):

@@ -1,0 +1,82 @@
+"""Package code behind chapters 7-8: animations, the sweep table, the explorer."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+import torch
+
+from vae_tutorial.book import animation_html
+from vae_tutorial.sweep import markdown_table, plot_rate_distortion
+
+FRAMES = np.linspace(0, 1, 4 * 8 * 8).reshape(4, 8, 8)  # (N, H, W)
+
+
+@pytest.mark.parametrize(
+    "track, label",
+    [(None, ""), (np.linspace(-3, 3, 4), "value"),
+     (np.random.default_rng(0).normal(size=(4, 2)), "z1, z2")],
+)
+def test_animation_starts_itself_and_loads_nothing_remote(track, label):
+    html = animation_html(FRAMES, titles=list("abcd"), track=track,
+                          track_label=label, mode="loop")
+    player = re.search(r"(anim[0-9a-f]+) = new Animation", html).group(1)
+    assert f"window.{player}.play_animation()" in html  # autoplay script
+    assert "https://" not in html and "http://" not in html  # no CDN
+    assert 'class="fa ' not in html  # icons are text, not Font Awesome
+    assert html.count("data:image/png;base64") == len(FRAMES)
+    assert 'value="loop"' in html and "checked" in html
+
+
+def test_animation_mode_reflect_is_the_checked_one():
+    html = animation_html(FRAMES, mode="reflect")
+    checked = re.search(r'value="(\w+)" id="_anim_radio\d_\w+"\s+checked',
+                        html)
+    assert checked is not None and checked.group(1) == "reflect"
+
+
+def rows(with_iwae: bool) -> list[dict]:
+    return [{"beta": b, "test_loss": 250.0 + b, "test_recon": 230.0 + 2 * b,
+             "test_kl": 20.0 - b, "iwae_nll": 245.0 if with_iwae else None,
+             "active_units": 10, "epochs": 3, "seconds_per_epoch": 1.5}
+            for b in (0.5, 1.0, 4.0)]
+
+
+@pytest.mark.parametrize("with_iwae", [False, True])
+def test_markdown_table_is_a_pipe_table(with_iwae):
+    lines = markdown_table(rows(with_iwae)).splitlines()
+    columns = lines[0].count("|") - 1
+    assert columns == (8 if with_iwae else 7)
+    assert re.fullmatch(r"\|(---\|)+", lines[1]) and lines[1].count("|") - 1 == columns
+    assert len(lines) == 2 + 3
+    assert all(line.count("|") - 1 == columns for line in lines)
+    assert lines[2].startswith("| 0.5 | 250.50 | 231.00 | 19.50 |")
+
+
+def test_rate_distortion_plot_names_rate_and_distortion():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    ax = plot_rate_distortion(rows(False))
+    assert "rate" in ax.get_xlabel() and r"\mathcal{R}" in ax.get_xlabel()
+    assert "distortion" in ax.get_ylabel() and r"\mathcal{D}" in ax.get_ylabel()
+    assert "(eq." not in ax.get_xlabel() + ax.get_ylabel()
+
+
+def test_latent_explorer_slider_changes_the_image():
+    pytest.importorskip("ipywidgets")
+    from vae_tutorial.config import ModelConfig
+    from vae_tutorial.model import VAE
+    from vae_tutorial.widgets import latent_explorer
+
+    torch.manual_seed(0)
+    model = VAE(ModelConfig(latent_dim=2))
+    explorer = latent_explorer(model)
+    sliders, image = explorer.children[0].children, explorer.children[1]
+    before = image.value
+    sliders[0].value = 2.5
+    assert image.value != before, "moving a slider must redraw the image"
+    sliders[0].value = 0.0
+    assert image.value == before, "back at the start, the same image"
