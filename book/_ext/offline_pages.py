@@ -24,7 +24,7 @@ def _unique_scripts(app, pagename, templatename, context, doctree) -> None:
         if key not in seen:
             seen.add(key)
             scripts.append(script)
-    context["script_files"] = scripts
+    context["script_files"][:] = scripts  # in place: sphinx.ext.mathjax adds to this same list later
 
 
 def setup(app):
