@@ -161,12 +161,24 @@ def _listing(driver) -> list[str]:
 
 
 def _double_click(driver, name: str) -> None:
+    """Double-click the file browser's entry `name` (retried while the listing is still being redrawn)."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.action_chains import ActionChains
 
-    items = [e for e in driver.find_elements("css selector", ".jp-DirListing-item")
-             if e.find_element("css selector", ".jp-DirListing-itemText").text.strip() == name]
+    def entries():
+        return driver.execute_script(
+            "return Array.from(document.querySelectorAll('.jp-DirListing-item'))"
+            ".filter(e => e.querySelector('.jp-DirListing-itemText').textContent.trim() === arguments[0])", name)
+
+    items = _wait_for(entries, 60, f"{name} is not in the file browser")
     assert len(items) == 1, f"{name} is listed {len(items)} times"
-    ActionChains(driver).double_click(items[0]).perform()
+    for _ in range(5):
+        try:
+            ActionChains(driver).double_click(entries()[0]).perform()
+            return
+        except (StaleElementReferenceException, IndexError):
+            time.sleep(0.5)
+    pytest.fail(f"could not double-click {name}")
 
 
 _CURRENT_NOTEBOOK_CELLS = """
