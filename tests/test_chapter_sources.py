@@ -62,3 +62,12 @@ def test_solutions_are_closed_dropdowns(chapter):
     solutions = re.findall(r":::\{admonition\} Solutions?\n(:class: [^\n]*)", prose)
     assert solutions, f"{path.name} has no solutions block"
     assert all("dropdown" in options for options in solutions), f"{path.name}: solutions shown open"
+
+
+def test_inline_math_closes_on_its_line(chapter):
+    """jupyterlab-myst pairs a $ that ends a line with the next $ further on, and the text between
+    becomes math (a {eq} role in it shows raw): an inline formula stays on one line."""
+    path, notebook = chapter
+    open_lines = [line for cell in notebook.cells if cell.cell_type == "markdown"
+                  for line in cell.source.splitlines() if line.replace("$$", "").count("$") % 2]
+    assert open_lines == [], f"{path.name}: inline math broken over lines: {open_lines[:3]}"

@@ -42,6 +42,9 @@ def lab(tmp_path_factory):
     news = home / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
     news.parent.mkdir(parents=True)
     news.write_text('{"fetchNews": "false"}')  # no "get notified about Jupyter news?" box over the screenshots
+    tracker = home / "settings" / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
+    tracker.parent.mkdir(parents=True)
+    tracker.write_text('{"windowingMode": "none"}')  # every cell in the page, so the test can read them all
     log = (home / "lab.log").open("w")
     server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
     base = f"http://127.0.0.1:{port}"
@@ -64,6 +67,7 @@ def student(lab):
     driver = chromium(1400, 1000)
     driver.get(f"{base}/lab?token={token}")
     _wait_for(lambda: "notebooks" in _listing(driver), 120, "the file browser did not show the notebooks folder")
+    driver.execute_script("window.jupyterapp.commands.execute('filebrowser:activate')")  # the folder icon
     _double_click(driver, "notebooks")
     _wait_for(lambda: CHAPTERS[0] in _listing(driver), 60, "the notebooks folder did not open")
     yield driver
@@ -87,17 +91,21 @@ def test_a_chapter_opens_as_a_notebook_runs_and_reads_like_the_site(student, boo
     errors = driver.execute_script(_ERROR_OUTPUTS)
     assert errors == [], f"{chapter}: error outputs after Run All: {errors[:3]}"
 
-    text = driver.execute_script(_RENDERED_MARKDOWN)
-    raw = sorted({m.group(0) for m in RAW_MYST.finditer(text)})
+    site_numbers = _site_numbers(book_html / "notebooks" / chapter.replace(".md", ".html"))
+    deadline = time.monotonic() + 90  # jupyterlab-myst asks the kernel for each {eval} after the cells ran
+    while True:
+        text = driver.execute_script(_RENDERED_MARKDOWN)
+        missing = [n for n in site_numbers if n not in text]
+        if not missing or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert not missing, f"{chapter}: numbers on the site not in JupyterLab's text: {missing}"
+    raw = [text[max(0, m.start() - 60):m.end() + 30] for m in RAW_MYST.finditer(text)]
     assert raw == [], f"{chapter}: raw MyST in the rendered text: {raw}"
     solutions = driver.execute_script(
         "return Array.from(window.jupyterapp.shell.currentWidget.node"
         ".querySelectorAll('.jp-MarkdownCell .myst details')).map(d => d.open)")
     assert solutions and not any(solutions), f"{chapter}: solutions {solutions} (true = shown open)"
-
-    site_numbers = _site_numbers(book_html / "notebooks" / chapter.replace(".md", ".html"))
-    missing = [n for n in site_numbers if n not in text]
-    assert not missing, f"{chapter}: numbers on the site not in JupyterLab's text: {missing}"
     if chapter == "06_training.md":
         screenshot(driver, "jupyterlab-chapter.png")
     driver.execute_async_script(_CLOSE)
@@ -155,9 +163,11 @@ def _wait_for(condition, seconds: float, message: str):
 
 
 def _listing(driver) -> list[str]:
+    """The names the file browser shows (entries that are on screen)."""
     return driver.execute_script(
-        "return Array.from(document.querySelectorAll('.jp-DirListing-item .jp-DirListing-itemText'))"
-        ".map(e => e.textContent.trim())")
+        "return Array.from(document.querySelectorAll('.jp-DirListing-item'))"
+        ".filter(e => e.offsetParent !== null && e.getBoundingClientRect().height > 0)"
+        ".map(e => e.querySelector('.jp-DirListing-itemText').textContent.trim())")
 
 
 def _double_click(driver, name: str) -> None:
@@ -168,6 +178,7 @@ def _double_click(driver, name: str) -> None:
     def entries():
         return driver.execute_script(
             "return Array.from(document.querySelectorAll('.jp-DirListing-item'))"
+            ".filter(e => e.offsetParent !== null && e.getBoundingClientRect().height > 0)"
             ".filter(e => e.querySelector('.jp-DirListing-itemText').textContent.trim() === arguments[0])", name)
 
     items = _wait_for(entries, 60, f"{name} is not in the file browser")
@@ -219,7 +230,7 @@ return errors;
 
 _RENDERED_MARKDOWN = """
 return Array.from(window.jupyterapp.shell.currentWidget.node.querySelectorAll('.jp-MarkdownCell .myst'))
-  .map(e => e.innerText).join('\\n');
+  .map(e => e.textContent).join('\\n');
 """
 
 _SCROLL_TO_WIDGET = """
