@@ -109,7 +109,8 @@ def test_launch_and_download_buttons_point_at_the_text_notebook(book_html, chapt
 def test_page_as_a_reader_sees_it(site, browser, page):
     browser.get_log("browser")  # drop what earlier pages logged
     browser.get(f"{site}/{page}")
-    assert browser.execute_script("return document.readyState") == "complete"
+    loaded = browser.execute_async_script(_WAIT_FOR_LOAD)  # get() can return while late scripts still load
+    assert loaded == "complete", f"{page} did not finish loading ({loaded})"
     body = browser.execute_script("return document.body.innerText")
     assert "Traceback (most recent call last)" not in body, f"{page} shows a traceback"
     errors = browser.execute_script(
@@ -164,6 +165,15 @@ def _check_animation(browser, page: str) -> None:
         assert moved["frames"] > 1, f"{page}: the animation has {moved['frames']} frame(s)"
         assert moved["before"] != moved["after"], f"{page}: the animation's picture did not change"
 
+
+_WAIT_FOR_LOAD = """
+const done = arguments[arguments.length - 1];
+const start = Date.now();
+(function poll() {
+  if (document.readyState === "complete") { done("complete"); }
+  else if (Date.now() - start > 30000) { done(document.readyState); } else { setTimeout(poll, 100); }
+})();
+"""
 
 _WAIT_FOR_MATHJAX = """
 const done = arguments[arguments.length - 1];
