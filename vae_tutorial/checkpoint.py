@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from .errors import CheckpointError
+from .errors import CheckpointError, first_line
 
 FORMAT = "vae_tutorial.checkpoint/1"
 REQUIRED_KEYS = ("format", "model_config", "train_config", "model_state", "history")
@@ -107,7 +107,7 @@ def _reason(err: Exception) -> str:
     text = str(err).strip()
     if "weights_only" in text or "Unpickl" in type(err).__name__:
         return "it holds something other than tensors and plain values, and is refused unread"
-    return text.splitlines()[0] if text else type(err).__name__
+    return first_line(err)
 
 
 def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> tuple[torch.nn.Module, dict[str, Any]]:
@@ -120,7 +120,7 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> t
         model = VAE(ModelConfig(**state["model_config"]))
         model.load_state_dict(state["model_state"])
     except (TypeError, ValueError, RuntimeError, KeyError) as err:
-        raise CheckpointError(f"{path} does not fit this package's VAE ({str(err).strip().splitlines()[0]})") from err
+        raise CheckpointError(f"{path} does not fit this package's VAE ({first_line(err)})") from err
     return model.to(device).eval(), state
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import torch
 
-from .errors import DataError
+from .errors import DataError, first_line
 
 DATA_ENV_VAR = "VAE_TUTORIAL_DATA"
 DEFAULT_DATA_DIR = "data"
@@ -84,11 +84,11 @@ def load_split(
         dataset = FashionMNIST(str(root), train=train, download=download)
     except RuntimeError as err:
         if "not found" not in str(err).lower() and not str(err).startswith("Error downloading"):
-            raise DataError(f"cannot read Fashion-MNIST in {raw}: {_first_line(err)}") from err
+            raise DataError(f"cannot read Fashion-MNIST in {raw}: {first_line(err)}") from err
         raise DataError(_missing_message(raw, download)) from err
     except (OSError, ValueError, AssertionError, EOFError) as err:  # truncated or malformed files, failed downloads
         what = "download or read" if download else "read"
-        raise DataError(f"cannot {what} Fashion-MNIST in {raw}: {_first_line(err)}") from err
+        raise DataError(f"cannot {what} Fashion-MNIST in {raw}: {first_line(err)}") from err
     pixels = dataset.data  # (N, 28, 28) uint8
     images = pixels.unsqueeze(1).float().div_(255.0)  # (N, 1, 28, 28) float32
     return Split(images, dataset.targets.long())
@@ -111,11 +111,6 @@ def check_idx(path: Path, shape: tuple[int | None, ...]) -> None:
     expected = len(header) + math.prod(sizes)
     if path.stat().st_size != expected:
         raise DataError(f"cannot read {path}: {path.stat().st_size} bytes, not the {expected} its header promises (truncated?)")
-
-
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0] if text else type(err).__name__
 
 
 def _missing_message(raw: Path, tried_download: bool) -> str:

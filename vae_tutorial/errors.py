@@ -1,6 +1,12 @@
 """Errors a user can cause and fix; the command line prints them as one line."""
 
 
+def first_line(err: BaseException) -> str:
+    """The first line of an error's message, or its type's name when the message is empty."""
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
+
+
 class VAETutorialError(Exception):
     """Base class: a problem with the user's input or files, not a bug."""
 

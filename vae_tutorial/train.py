@@ -22,7 +22,7 @@ from .checkpoint import atomic_write, load_checkpoint, save_checkpoint
 from .config import ModelConfig, TrainConfig, to_dict
 from .data import Split, binarize, binarized_test_split, load_split, minibatches
 from .device import check_model_fits, pick_device
-from .errors import DeviceError, OutputError, TrainingDiverged
+from .errors import DeviceError, OutputError, TrainingDiverged, first_line
 from .evaluate import evaluate_elbo
 from .losses import capacity_objective, elbo_terms
 from .model import VAE
@@ -71,7 +71,7 @@ def fit(
         model = VAE(model_config).to(device)
     except (RuntimeError, MemoryError) as err:  # torch.OutOfMemoryError is a RuntimeError
         raise DeviceError(f"a model of latent dim {model_config.latent_dim} does not fit in {device.type} memory "
-                          f"({str(err).strip().splitlines()[0][:120]})") from err
+                          f"({first_line(err)[:120]})") from err
     optimizer = torch.optim.Adam(model.parameters(), lr=train_config.lr, fused=device.type in ("cpu", "cuda"))
     shuffle_rng = torch.Generator().manual_seed(train_config.seed)
     noise_rng = torch.Generator(device=device).manual_seed(train_config.seed + 1)
