@@ -52,7 +52,10 @@ def run_settings(model_config: ModelConfig, train_config: TrainConfig, train_dat
 def run_key(model_config: ModelConfig, train_config: TrainConfig, train_data: Split | None = None) -> str:
     """A readable, unique folder name for a configuration, e.g. mlp-z20-beta1-e50-3f9a1c2e."""
     train_data = (train_data or load_split(True, train_config.data_dir)).head(train_config.subset)
-    settings = run_settings(model_config, train_config, train_data)
+    return _folder_name(model_config, train_config, run_settings(model_config, train_config, train_data))
+
+
+def _folder_name(model_config: ModelConfig, train_config: TrainConfig, settings: dict) -> str:
     digest = hashlib.sha1(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:8]
     return f"{model_config.arch}-z{model_config.latent_dim}-beta{train_config.beta:g}-e{train_config.epochs}-{digest}"
 
@@ -74,7 +77,7 @@ def cached_fit(
     """
     train_data = (train_data or load_split(True, train_config.data_dir)).head(train_config.subset)
     settings = run_settings(model_config, train_config, train_data)
-    out = cache_root(root) / run_key(model_config, train_config, train_data)
+    out = cache_root(root) / _folder_name(model_config, train_config, settings)  # the images hashed once
     checkpoint = out / CHECKPOINT_NAME
     with claimed_folder(out, written=(CHECKPOINT_NAME, METRICS_NAME, KEY_NAME), refuse=False):  # checked by _verified
         if checkpoint.exists():
