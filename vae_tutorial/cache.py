@@ -28,6 +28,9 @@ CACHE_ENV_VAR = "VAE_TUTORIAL_CACHE"
 CACHE_FORMAT = 2  # raise when training changes what a configuration learns
 KEY_NAME = "key.json"  # beside each cached checkpoint: everything its folder name stands for
 IGNORED = ("device", "data_dir")  # where a run happens does not change what it learns
+# Settings added in 0.3 at their defaults are left out of the key, so runs cached before they existed stay valid.
+LATER_DEFAULTS = {"likelihood": "bernoulli", "gaussian_sigma": None, "conditional": False, "num_classes": 10,
+                  "free_bits": 0.0}
 
 
 def cache_root(root: str | os.PathLike | None = None) -> Path:
@@ -45,8 +48,9 @@ def data_fingerprint(split: Split) -> str:
 
 def run_settings(model_config: ModelConfig, train_config: TrainConfig, train_data: Split) -> dict:
     """Everything that decides what a cached run holds."""
-    return {**to_dict(model_config), **{k: v for k, v in to_dict(train_config).items() if k not in IGNORED},
-            "code": f"{__version__}/{CACHE_FORMAT}/{FORMAT}", "train_data": data_fingerprint(train_data)}
+    values = {**to_dict(model_config), **{k: v for k, v in to_dict(train_config).items() if k not in IGNORED}}
+    values = {k: v for k, v in values.items() if k not in LATER_DEFAULTS or v != LATER_DEFAULTS[k]}
+    return {**values, "code": f"{__version__}/{CACHE_FORMAT}/{FORMAT}", "train_data": data_fingerprint(train_data)}
 
 
 def run_key(model_config: ModelConfig, train_config: TrainConfig, train_data: Split | None = None) -> str:

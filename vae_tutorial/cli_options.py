@@ -17,8 +17,11 @@ def flag_names(field: dataclasses.Field) -> list[str]:
     return names + [f"--{field.name}"] if "_" in field.name else names
 
 
-def value_parser(config_class: type, name: str, kind: str):
-    """An argparse type: parse the text, then let the dataclass itself check the value."""
+def value_parser(config_class: type, name: str, kind: str, needs: dict | None = None):
+    """An argparse type: parse the text, then let the dataclass itself check the value.
+
+    needs: the other fields this one is checked together with (their values that allow it).
+    """
     convert, what = KINDS[kind]
 
     def parse(text: str) -> Any:
@@ -27,7 +30,7 @@ def value_parser(config_class: type, name: str, kind: str):
         except ValueError:
             raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}") from None
         try:
-            config_class(**{name: value})  # every other field keeps its (valid) default
+            config_class(**{**(needs or {}), name: value})  # every other field keeps its (valid) default
         except ValueError as err:
             raise argparse.ArgumentTypeError(str(err)) from None
         return value
@@ -48,7 +51,7 @@ def add_config_options(parser: argparse.ArgumentParser, config_class: type, skip
         if kind == "bool":
             options["action"] = "store_true"
         else:
-            options["type"] = value_parser(config_class, field.name, kind)
+            options["type"] = value_parser(config_class, field.name, kind, field.metadata.get("needs"))
             if field.metadata.get("choices"):
                 options["choices"] = field.metadata["choices"]
                 options["type"] = str

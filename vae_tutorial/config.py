@@ -6,13 +6,18 @@ import math
 from dataclasses import asdict, dataclass, field
 
 ARCHITECTURES = ("mlp", "conv")
+LIKELIHOODS = ("bernoulli", "continuous-bernoulli", "gaussian")  # p(x|z), see likelihoods.py
 DEVICES = ("auto", "cpu", "cuda", "mps")
-FLOAT_FIELDS = ("lr", "beta", "capacity_max", "gamma")  # stored as floats, so that beta=4 and beta=4.0 are one run
+FLOAT_FIELDS = ("lr", "beta", "capacity_max", "gamma", "free_bits")  # stored as floats, so that beta=4 and beta=4.0 are one run
 
 
-def setting(default, help: str, flag: str | None = None, choices: tuple | None = None):  # noqa: A002
-    """A dataclass field whose metadata the command line turns into a flag (cli_options.py)."""
-    return field(default=default, metadata={"help": help, "flag": flag, "choices": choices})
+def setting(default, help: str, flag: str | None = None, choices: tuple | None = None,  # noqa: A002
+            needs: dict | None = None):
+    """A dataclass field whose metadata the command line turns into a flag (cli_options.py).
+
+    needs: other fields' values without which this one is refused (checked together).
+    """
+    return field(default=default, metadata={"help": help, "flag": flag, "choices": choices, "needs": needs or {}})
 
 
 @dataclass(frozen=True)
@@ -23,6 +28,12 @@ class ModelConfig:
     hidden_dim: int = setting(400, "hidden units")  # width of the MLP's hidden layer (400 ReLU as in the PyTorch VAE example; Kingma & Welling 2014: 500 tanh)
     latent_dim: int = setting(20, "latent dimensions")  # D, the number of latent dimensions z_1..z_D
     arch: str = setting("mlp", "encoder/decoder architecture", choices=ARCHITECTURES)  # "mlp" or "conv"
+    likelihood: str = setting("bernoulli", "the decoder's distribution p(x|z)", choices=LIKELIHOODS)
+    gaussian_sigma: float | None = setting(
+        None, "fixed standard deviation of the Gaussian decoder (default: learned)",
+        needs={"likelihood": "gaussian"})  # MSE / (2 sigma^2): sigma sets the weight of the KL (beta = 2 sigma^2)
+    conditional: bool = setting(False, "conditional VAE: encoder and decoder also see the class label")  # Sohn et al. 2015
+    num_classes: int = 10  # labels a conditional model sees, one-hot (the ten Fashion-MNIST classes)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "image_shape", tuple(int(s) for s in self.image_shape))
@@ -31,6 +42,15 @@ class ModelConfig:
         _require(_is_int(self.latent_dim) and self.latent_dim >= 1, f"latent dim must be an integer >= 1, got {self.latent_dim}")
         _require(_is_int(self.hidden_dim) and self.hidden_dim >= 1, f"hidden dim must be an integer >= 1, got {self.hidden_dim}")
         _require(self.arch in ARCHITECTURES, f"arch must be one of {', '.join(ARCHITECTURES)}, got {self.arch!r}")
+        _require(self.likelihood in LIKELIHOODS, f"likelihood must be one of {', '.join(LIKELIHOODS)}, got {self.likelihood!r}")
+        if _is_int(self.gaussian_sigma):
+            object.__setattr__(self, "gaussian_sigma", float(self.gaussian_sigma))
+        if self.gaussian_sigma is not None:
+            _require(_finite(self.gaussian_sigma) and self.gaussian_sigma > 0,
+                     f"gaussian sigma must be a finite number > 0, got {self.gaussian_sigma}")
+            _require(self.likelihood == "gaussian", "a fixed gaussian sigma needs the gaussian likelihood (--likelihood gaussian)")
+        _require(isinstance(self.conditional, bool), f"conditional must be true or false, got {self.conditional!r}")
+        _require(_is_int(self.num_classes) and self.num_classes >= 2, f"num classes must be an integer >= 2, got {self.num_classes}")
 
     @property
     def num_pixels(self) -> int:
@@ -51,6 +71,7 @@ class TrainConfig:
     capacity_max: float | None = setting(None, "controlled capacity C_max in nats (default off)", flag="--capacity")  # Burgess et al. 2018
     capacity_steps: int = setting(0, "steps for C to reach C_max")  # C rises linearly from 0 to capacity_max
     gamma: float = setting(1000.0, "weight of |KL - C| when capacity is on")
+    free_bits: float = setting(0.0, "free bits: nats of KL per latent dimension left unpenalised (0 = off)")  # Kingma et al. 2016
     binarize: bool = setting(False, "dynamically binarize pixels (x ~ Bernoulli(grey level) each batch)")
     seed: int = setting(0, "random seed: same seed, same numbers (on the CPU)")
     subset: int | None = setting(None, "train on the first N training images (default all)")  # quick runs
@@ -71,6 +92,8 @@ class TrainConfig:
         if self.capacity_max is not None:
             _require(_finite(self.capacity_max) and self.capacity_max >= 0, f"capacity must be a finite number >= 0, got {self.capacity_max}")
         _require(_finite(self.gamma) and self.gamma >= 0, f"gamma must be a finite number >= 0, got {self.gamma}")
+        _require(_finite(self.free_bits) and self.free_bits >= 0, f"free bits must be a finite number >= 0, got {self.free_bits}")
+        _require(self.free_bits == 0 or self.capacity_max is None, "free bits and a capacity target are two objectives: choose one")
         _require(_is_int(self.seed) and 0 <= self.seed < 2**32 - 1, f"seed must be an integer from 0 to 2**32 - 2, got {self.seed}")
         _require(self.subset is None or (_is_int(self.subset) and self.subset >= 1), f"subset must be an integer >= 1, got {self.subset}")
         _require(self.device in DEVICES, f"device must be one of {', '.join(DEVICES)}, got {self.device!r}")

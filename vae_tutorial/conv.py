@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from .config import ModelConfig
+from .model import label_inputs, with_label
 
 CHANNELS = (32, 64)  # feature maps after the first and second stride-2 convolution
 
@@ -25,16 +26,17 @@ class ConvEncoder(nn.Module):
         if height % 4 or width % 4:
             raise ValueError(f"the conv model needs height and width divisible by 4, got {height}x{width}")
         features = _feature_shape(config)
+        self.num_classes = label_inputs(config)
         self.convs = nn.Sequential(
             nn.Conv2d(channels, CHANNELS[0], kernel_size=4, stride=2, padding=1), nn.ReLU(),
             nn.Conv2d(CHANNELS[0], CHANNELS[1], kernel_size=4, stride=2, padding=1), nn.ReLU(),
         )
-        self.hidden = nn.Linear(features[0] * features[1] * features[2], config.hidden_dim)
+        self.hidden = nn.Linear(features[0] * features[1] * features[2] + self.num_classes, config.hidden_dim)
         self.gaussian = nn.Linear(config.hidden_dim, 2 * config.latent_dim)
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         f = self.convs(x).flatten(start_dim=1)  # (B, C, H, W) -> (B, 64, H/4, W/4) -> (B, 64*H*W/16)
-        h = torch.relu(self.hidden(f))  # (B, hidden)
+        h = torch.relu(self.hidden(with_label(f, labels, self.num_classes)))  # (B, hidden)
         mu, logvar = self.gaussian(h).chunk(2, dim=-1)  # (B, 2D) -> (B, D), (B, D)
         return mu, logvar
 
@@ -46,8 +48,9 @@ class ConvDecoder(nn.Module):
         super().__init__()
         channels = config.image_shape[0]
         self.features = _feature_shape(config)
+        self.num_classes = label_inputs(config)
         self.hidden = nn.Sequential(
-            nn.Linear(config.latent_dim, config.hidden_dim), nn.ReLU(),
+            nn.Linear(config.latent_dim + self.num_classes, config.hidden_dim), nn.ReLU(),
             nn.Linear(config.hidden_dim, self.features[0] * self.features[1] * self.features[2]), nn.ReLU(),
         )
         self.deconvs = nn.Sequential(
@@ -55,6 +58,6 @@ class ConvDecoder(nn.Module):
             nn.ConvTranspose2d(CHANNELS[0], channels, kernel_size=4, stride=2, padding=1),
         )
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        f = self.hidden(z).unflatten(-1, self.features)  # (B, D) -> (B, 64, H/4, W/4)
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        f = self.hidden(with_label(z, labels, self.num_classes)).unflatten(-1, self.features)  # (B, D) -> (B, 64, H/4, W/4)
         return self.deconvs(f)  # (B, C, H, W) logits

@@ -134,6 +134,20 @@ def minibatches(
         yield images[order[start : start + batch_size]]  # (B, 1, 28, 28)
 
 
+def labelled_minibatches(
+    split: Split,
+    batch_size: int,
+    shuffle: bool = True,
+    generator: torch.Generator | None = None,
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """Yield (images, labels) minibatches, in the same order minibatches() gives for the same generator."""
+    count = len(split)
+    order = torch.randperm(count, generator=generator) if shuffle else torch.arange(count)  # (N,)
+    for start in range(0, count, batch_size):
+        chosen = order[start : start + batch_size]  # (B,)
+        yield split.images[chosen], split.labels[chosen]  # (B, 1, 28, 28), (B,)
+
+
 def binarize(images: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
     """Dynamic binarization: each pixel becomes 1 with probability equal to its grey level."""
     return torch.bernoulli(images, generator=generator)

@@ -7,27 +7,42 @@ from collections.abc import Callable
 
 import torch
 
-from .data import minibatches
-from .losses import bernoulli_nll, elbo_terms, gaussian_kl_per_dim, log_normal, log_standard_normal
+from .data import Split, labelled_minibatches
+from .losses import elbo_terms, gaussian_kl_per_dim, log_normal, log_standard_normal
 from .model import VAE, reparameterize
 
 EVAL_SEED = 1234  # the noise of the one-sample ELBO on the test set is fixed, so epochs compare fairly
 
 
+def _batches(images: torch.Tensor, labels: torch.Tensor | None, batch_size: int):
+    """(images, labels) in order; labels are None for a model that does not use them."""
+    labels_or_none = labels if labels is not None else torch.zeros(images.shape[0], dtype=torch.long)
+    for x, y in labelled_minibatches(Split(images, labels_or_none), batch_size, shuffle=False):
+        yield x, (y if labels is not None else None)
+
+
 @torch.no_grad()
 def evaluate_elbo(
-    model: VAE, images: torch.Tensor, batch_size: int = 1000, beta: float = 1.0, seed: int = EVAL_SEED
+    model: VAE,
+    images: torch.Tensor,
+    batch_size: int = 1000,
+    beta: float = 1.0,
+    seed: int = EVAL_SEED,
+    labels: torch.Tensor | None = None,
 ) -> dict[str, float]:
-    """Average negative ELBO (beta-weighted loss), recon and KL per image over all of `images`."""
+    """Average negative ELBO (beta-weighted loss), recon and KL per image over all of `images`.
+
+    labels: (N,) class indices, needed by a conditional model only.
+    """
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
     generator = torch.Generator(device=device).manual_seed(seed)
     totals = torch.zeros(3, dtype=torch.float64)
-    for batch in minibatches(images, batch_size, shuffle=False):
+    for batch, y in _batches(images, labels, batch_size):
         batch = batch.to(device)
-        out = model(batch, generator=generator)
-        terms = elbo_terms(out.logits, batch, out.mu, out.logvar, beta)
+        out = model(batch, generator=generator, labels=y)
+        terms = elbo_terms(out.logits, batch, out.mu, out.logvar, beta, model.likelihood)
         totals += torch.stack([term.sum() for term in terms]).cpu().double()  # to the CPU first: MPS has no float64
     model.train(was_training)
     loss, recon, kl = (totals / images.shape[0]).tolist()
@@ -68,10 +83,12 @@ def iwae_log_likelihood(
     chunk_size: int = 100,
     seed: int = EVAL_SEED,
     progress: bool = False,
+    labels: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Importance-weighted estimate of log p(x) for every image (Burda et al. 2016) -> (N,).
 
     For K = 1 it is a one-sample ELBO; as K grows it rises towards log p(x).
+    labels: (N,) class indices, needed by a conditional model only (then it is log p(x|y)).
     """
     from tqdm.auto import tqdm
 
@@ -79,28 +96,33 @@ def iwae_log_likelihood(
     device = next(model.parameters()).device
     generator = torch.Generator(device=device).manual_seed(seed)
     estimates = []
-    batches = minibatches(images, batch_size, shuffle=False)
-    for x in tqdm(batches, total=-(-images.shape[0] // batch_size), desc=f"IWAE K={num_samples}", disable=not progress):
+    batches = _batches(images, labels, batch_size)
+    for x, y in tqdm(batches, total=-(-images.shape[0] // batch_size), desc=f"IWAE K={num_samples}",
+                     disable=not progress):
         x = x.to(device)
 
         def log_px_given_z(z: torch.Tensor) -> torch.Tensor:
-            logits = model.decoder(z.flatten(0, 1))  # (k, B, D) -> (k*B, C, H, W)
-            targets = x.expand(z.shape[0], *x.shape).flatten(0, 1)  # (k*B, C, H, W)
-            return -bernoulli_nll(logits, targets).view(z.shape[:2])  # (k, B)
+            k = z.shape[0]
+            repeated = None if y is None else y.repeat(k)  # (B,) -> (k*B,), in z.flatten(0, 1)'s order
+            logits = model.decoder(z.flatten(0, 1), repeated)  # (k, B, D) -> (k*B, C, H, W)
+            targets = x.expand(k, *x.shape).flatten(0, 1)  # (k*B, C, H, W)
+            return model.likelihood.log_prob(logits, targets).view(z.shape[:2])  # (k, B)
 
-        mu, logvar = model.encoder(x)  # (B, D), (B, D)
+        mu, logvar = model.encoder(x, y)  # (B, D), (B, D)
         estimates.append(importance_weighted_log_px(mu, logvar, log_px_given_z, num_samples, chunk_size, generator))
     return torch.cat(estimates).cpu()  # (N,)
 
 
 @torch.no_grad()
-def posterior_statistics(model: VAE, images: torch.Tensor, batch_size: int = 1000) -> dict[str, torch.Tensor]:
+def posterior_statistics(
+    model: VAE, images: torch.Tensor, batch_size: int = 1000, labels: torch.Tensor | None = None
+) -> dict[str, torch.Tensor]:
     """Posterior means and the closed-form KL per latent dimension for every image."""
     model.eval()
     device = next(model.parameters()).device
     means, kls = [], []
-    for x in minibatches(images, batch_size, shuffle=False):
-        mu, logvar = model.encoder(x.to(device))  # (B, D), (B, D)
+    for x, y in _batches(images, labels, batch_size):
+        mu, logvar = model.encoder(x.to(device), y)  # (B, D), (B, D)
         means.append(mu.cpu())
         kls.append(gaussian_kl_per_dim(mu, logvar).cpu())
     return {"mu": torch.cat(means), "kl": torch.cat(kls)}  # (N, D) each

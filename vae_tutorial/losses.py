@@ -10,11 +10,14 @@ Equation labels refer to the chapters ("The ELBO", "The KL term in closed form")
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import torch
 
 from .model import reparameterize
+
+if TYPE_CHECKING:  # likelihoods.py imports this module
+    from .likelihoods import Likelihood
 
 LOG_2PI = math.log(2 * math.pi)
 
@@ -113,14 +116,20 @@ def monte_carlo_kl(
 
 
 def elbo_terms(
-    logits: torch.Tensor, x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor, beta: float = 1.0
+    logits: torch.Tensor,
+    x: torch.Tensor,
+    mu: torch.Tensor,
+    logvar: torch.Tensor,
+    beta: float = 1.0,
+    likelihood: Likelihood | None = None,
 ) -> ELBOTerms:
     """Per image: (eq. neg-elbo) loss = recon + beta * KL, with recon from eq. bce and KL from eq. kl-gauss.
 
     beta = 1 gives the negative ELBO of the VAE; beta > 1 the beta-VAE objective.
+    likelihood: the decoder's p(x|z) (likelihoods.py); None is the Bernoulli of eq. bce.
     Each field has shape (B,); call ``.mean()`` for the batch average.
     """
-    recon = bernoulli_nll(logits, x)  # (B,)
+    recon = bernoulli_nll(logits, x) if likelihood is None else -likelihood.log_prob(logits, x)  # (B,)
     kl = gaussian_kl(mu, logvar)  # (B,)
     return ELBOTerms(recon + beta * kl, recon, kl)
 
@@ -131,3 +140,14 @@ def capacity_objective(terms: ELBOTerms, gamma: float, capacity: float) -> torch
     (eq. capacity) The KL is pulled towards a target C instead of towards zero.
     """
     return terms.recon.mean() + gamma * (terms.kl.mean() - capacity).abs()
+
+
+def free_bits_kl(mu: torch.Tensor, logvar: torch.Tensor, free_bits: float) -> torch.Tensor:
+    """Kingma et al. (2016): the KL term with `free_bits` nats per dimension left unpenalised -> scalar.
+
+    (eq. free-bits) sum_d max(lambda, mean over the batch of KL_d): a dimension whose
+    average KL is below lambda gets no gradient from the KL term, so the
+    objective gains nothing by switching it off entirely.
+    """
+    kl_per_dim = gaussian_kl_per_dim(mu, logvar).mean(dim=0)  # (B, D) -> (D,)
+    return kl_per_dim.clamp_min(free_bits).sum()

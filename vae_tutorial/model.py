@@ -39,40 +39,69 @@ def reparameterize(
     return mu + torch.exp(0.5 * logvar) * eps
 
 
+def label_inputs(config: ModelConfig) -> int:
+    """Extra inputs a label adds to the encoder and to the decoder: one-hot width, or 0."""
+    return config.num_classes if config.conditional else 0
+
+
+def with_label(h: torch.Tensor, labels: torch.Tensor | None, num_classes: int) -> torch.Tensor:
+    """Append the one-hot label to each row of h (a conditional model), or return h as it is.
+
+    (eq. cvae) the conditional VAE's encoder q(z|x, y) and decoder p(x|z, y) see y this way.
+    """
+    if num_classes == 0:
+        return h
+    if labels is None:
+        raise ValueError("a conditional model needs the class labels of its images")
+    one_hot = nn.functional.one_hot(labels.to(h.device).long(), num_classes).to(h.dtype)  # (B,) -> (B, classes)
+    one_hot = one_hot.expand(*h.shape[:-1], num_classes)  # (..., B, classes): z may carry sample dims first
+    return torch.cat([h, one_hot], dim=-1)  # (..., B, width + classes)
+
+
 class MLPEncoder(nn.Module):
-    """x -> (mu, logvar): one hidden ReLU layer, then the two Gaussian parameters."""
+    """x (and a label, if conditional) -> (mu, logvar): one hidden ReLU layer, then the Gaussian parameters."""
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
-        self.hidden = nn.Linear(config.num_pixels, config.hidden_dim)
+        self.num_classes = label_inputs(config)
+        self.hidden = nn.Linear(config.num_pixels + self.num_classes, config.hidden_dim)
         self.gaussian = nn.Linear(config.hidden_dim, 2 * config.latent_dim)
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        h = torch.relu(self.hidden(x.flatten(start_dim=1)))  # (B, C*H*W) -> (B, hidden)
+    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        x = with_label(x.flatten(start_dim=1), labels, self.num_classes)  # (B, C*H*W [+ classes])
+        h = torch.relu(self.hidden(x))  # (B, hidden)
         mu, logvar = self.gaussian(h).chunk(2, dim=-1)  # (B, 2D) -> (B, D), (B, D)
         return mu, logvar
 
 
 class MLPDecoder(nn.Module):
-    """z -> pixel logits: one hidden ReLU layer, then one logit per pixel."""
+    """z (and a label, if conditional) -> pixel logits: one hidden ReLU layer, then one logit per pixel."""
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
         self.image_shape = config.image_shape
-        self.hidden = nn.Linear(config.latent_dim, config.hidden_dim)
+        self.num_classes = label_inputs(config)
+        self.hidden = nn.Linear(config.latent_dim + self.num_classes, config.hidden_dim)
         self.logits = nn.Linear(config.hidden_dim, config.num_pixels)
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        h = torch.relu(self.hidden(z))  # (B, D) -> (B, hidden)
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        h = torch.relu(self.hidden(with_label(z, labels, self.num_classes)))  # (B, D [+ classes]) -> (B, hidden)
         return self.logits(h).unflatten(-1, self.image_shape)  # (B, C*H*W) -> (B, C, H, W)
 
 
 class VAE(nn.Module):
-    """Encoder, reparameterization and decoder, built from a ModelConfig."""
+    """Encoder, reparameterization, decoder and the decoder's likelihood, built from a ModelConfig.
+
+    A conditional model (config.conditional) takes the class labels wherever it
+    takes images or codes; an unconditional one ignores labels.
+    """
 
     def __init__(self, config: ModelConfig | None = None) -> None:
+        from .likelihoods import make_likelihood  # likelihoods -> losses -> model: imported when built
+
         super().__init__()
         self.config = config or ModelConfig()
+        self.likelihood = make_likelihood(self.config)
         if self.config.arch == "conv":
             from .conv import ConvDecoder, ConvEncoder
 
@@ -81,22 +110,28 @@ class VAE(nn.Module):
             self.encoder, self.decoder = MLPEncoder(self.config), MLPDecoder(self.config)
 
     def forward(
-        self, x: torch.Tensor, eps: torch.Tensor | None = None, generator: torch.Generator | None = None
+        self,
+        x: torch.Tensor,
+        eps: torch.Tensor | None = None,
+        generator: torch.Generator | None = None,
+        labels: torch.Tensor | None = None,
     ) -> VAEOutput:
-        """Encode x, draw one z per image, decode it to logits."""
-        mu, logvar = self.encoder(x)  # (B, C, H, W) -> (B, D), (B, D)
+        """Encode x, draw one z per image, decode it to logits (labels: (B,) class indices, if conditional)."""
+        mu, logvar = self.encoder(x, labels)  # (B, C, H, W) -> (B, D), (B, D)
         z = reparameterize(mu, logvar, eps=eps, generator=generator)  # (B, D)
-        return VAEOutput(self.decoder(z), mu, logvar, z)
+        return VAEOutput(self.decoder(z, labels), mu, logvar, z)
 
     @torch.no_grad()
-    def sample(self, count: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Decode draws from the prior p(z) = N(0, I) to pixel probabilities (eq. bernoulli-decoder)."""
+    def sample(
+        self, count: int, generator: torch.Generator | None = None, labels: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Decode draws from the prior p(z) = N(0, I) to mean images, e.g. pixel probabilities (eq. bernoulli-decoder)."""
         device = next(self.parameters()).device
         z = torch.randn(count, self.config.latent_dim, generator=generator, device=device)  # (count, D)
-        return torch.sigmoid(self.decoder(z))  # (count, C, H, W)
+        return self.likelihood.mean(self.decoder(z, labels))  # (count, C, H, W)
 
     @torch.no_grad()
-    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
-        """Pixel probabilities decoded from the posterior means: the model's best guess of x."""
-        mu, _ = self.encoder(x)  # (B, D)
-        return torch.sigmoid(self.decoder(mu))  # (B, C, H, W)
+    def reconstruct(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Mean images decoded from the posterior means: the model's best guess of x."""
+        mu, _ = self.encoder(x, labels)  # (B, D)
+        return self.likelihood.mean(self.decoder(mu, labels))  # (B, C, H, W)

@@ -13,8 +13,9 @@ def evaluate_model(
     model: VAE, test_data: Split, batch_size: int = 500, iwae_samples: int = 0, progress: bool = False
 ) -> dict:
     """Test negative ELBO with recon and KL, IWAE estimate of -log p(x), active units; nats per image."""
-    elbo = evaluate_elbo(model, test_data.images, batch_size=batch_size)
-    stats = posterior_statistics(model, test_data.images, batch_size=batch_size)
+    labels = test_data.labels  # used by a conditional model only
+    elbo = evaluate_elbo(model, test_data.images, batch_size=batch_size, labels=labels)
+    stats = posterior_statistics(model, test_data.images, batch_size=batch_size, labels=labels)
     active = active_units(stats["mu"])
     results = {
         "test_loss": elbo["loss"],  # negative ELBO at beta = 1, whatever beta the model was trained with
@@ -28,7 +29,7 @@ def evaluate_model(
         "test_images": len(test_data),
     }
     if iwae_samples > 0:
-        log_px = iwae_log_likelihood(model, test_data.images, iwae_samples, progress=progress)
+        log_px = iwae_log_likelihood(model, test_data.images, iwae_samples, progress=progress, labels=labels)
         results["iwae_nll"] = float(-log_px.mean())
     return results
 
@@ -43,13 +44,30 @@ def evaluate_checkpoint(
         "epochs": history[-1].get("epoch"),
         "beta": state["train_config"].get("beta"),
         "arch": state["model_config"].get("arch"),
+        "likelihood": state["model_config"].get("likelihood", "bernoulli"),
+        "gaussian_sigma": _gaussian_sigma(model),  # fixed or learned; None for the other likelihoods
+        "conditional": bool(state["model_config"].get("conditional", False)),
+        "free_bits": state["train_config"].get("free_bits", 0.0),
+        "binarize": bool(state["train_config"].get("binarize", False)),
     }
+
+
+def _gaussian_sigma(model: VAE) -> float | None:
+    sigma = getattr(model.likelihood, "sigma", None)
+    return None if sigma is None else round(sigma, 6)
 
 
 def format_report(results: dict) -> str:
     """Human-readable lines for the evaluate command."""
+    extras = [results.get("likelihood", "bernoulli")] + (["conditional"] if results.get("conditional") else [])
+    if results.get("free_bits"):
+        extras.append(f"free bits {results['free_bits']:g}")
+    if results.get("binarize"):
+        extras.append("binarized")
+    if results.get("gaussian_sigma") is not None:
+        extras.append(f"sigma {results['gaussian_sigma']:.4g}")
     lines = [
-        f"model: {results['arch']}, beta {results['beta']:g}, {results['epochs']} epochs; "
+        f"model: {results['arch']}, beta {results['beta']:g}, {results['epochs']} epochs, {', '.join(extras)}; "
         f"{results['test_images']} test images, nats per image",
         f"test negative ELBO  {results['test_loss']:.2f}",
         f"  reconstruction    {results['test_recon']:.2f}  (distortion)",

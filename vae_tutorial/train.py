@@ -20,11 +20,11 @@ import torch
 
 from .checkpoint import atomic_write, load_checkpoint, save_checkpoint
 from .config import ModelConfig, TrainConfig, to_dict
-from .data import Split, binarize, binarized_test_split, load_split, minibatches
+from .data import Split, binarize, binarized_test_split, labelled_minibatches, load_split
 from .device import check_model_fits, pick_device
 from .errors import DeviceError, OutputError, TrainingDiverged, first_line
 from .evaluate import evaluate_elbo
-from .losses import capacity_objective, elbo_terms
+from .losses import capacity_objective, elbo_terms, free_bits_kl
 from .model import VAE
 from .resume import restore_run, resumed_configs
 from .runfolder import CHECKPOINT_NAME, METRICS_NAME
@@ -87,7 +87,7 @@ def fit(
         train_means, step = _train_epoch(model, optimizer, train_data, train_config, step, shuffle_rng, noise_rng,
                                          progress, epoch, hint)
         seconds = time.perf_counter() - start
-        test = evaluate_elbo(model, test_data.images)  # the negative ELBO (beta = 1), whatever was optimised
+        test = evaluate_elbo(model, test_data.images, labels=test_data.labels)  # the negative ELBO (beta = 1)
         if not all(math.isfinite(v) for v in test.values()):  # never saved, so never "the last good checkpoint"
             raise TrainingDiverged(f"the test loss became {test['loss']} at epoch {epoch}; {hint}")
         record = {"epoch": epoch, **{f"train_{k}": v for k, v in train_means.items()},
@@ -119,15 +119,19 @@ def _train_epoch(model, optimizer, data, config, step, shuffle_rng, noise_rng, p
     device = next(model.parameters()).device
     model.train()
     sums, seen = torch.zeros(4, dtype=torch.float64), 0
-    batches = minibatches(data.images, config.batch_size, shuffle=True, generator=shuffle_rng)
+    batches = labelled_minibatches(data, config.batch_size, shuffle=True, generator=shuffle_rng)
     total = math.ceil(len(data) / config.batch_size)
-    for x in tqdm(batches, total=total, desc=f"epoch {epoch}/{config.epochs}", disable=not progress, leave=False):
+    for x, labels in tqdm(batches, total=total, desc=f"epoch {epoch}/{config.epochs}", disable=not progress,
+                          leave=False):
         x = x.to(device, non_blocking=True)
         if config.binarize:
             x = binarize(x, generator=noise_rng)
-        out = model(x, generator=noise_rng)
-        terms = elbo_terms(out.logits, x, out.mu, out.logvar, beta_at(step, config.beta, config.warmup_steps))
-        if config.capacity_max is None:
+        out = model(x, generator=noise_rng, labels=labels)  # labels matter to a conditional model only
+        beta = beta_at(step, config.beta, config.warmup_steps)
+        terms = elbo_terms(out.logits, x, out.mu, out.logvar, beta, model.likelihood)
+        if config.free_bits > 0:
+            objective = terms.recon.mean() + beta * free_bits_kl(out.mu, out.logvar, config.free_bits)
+        elif config.capacity_max is None:
             objective = terms.loss.mean()
         else:
             objective = capacity_objective(terms, config.gamma, capacity_at(step, config.capacity_max, config.capacity_steps))

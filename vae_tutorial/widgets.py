@@ -52,7 +52,7 @@ def latent_explorer(
         for d, slider in zip(dims, sliders):
             z[0, d] = slider.value
         with torch.no_grad():
-            image.value = to_png(torch.sigmoid(model.decoder(z))[0])
+            image.value = to_png(model.likelihood.mean(model.decoder(z))[0])
 
     for slider in sliders:
         slider.observe(redraw, names="value")
