@@ -45,8 +45,9 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser of all commands: train, evaluate, sweep."""
-    from .config import EvalConfig, TrainConfig
+    from .config import EvalConfig, ModelConfig, TrainConfig
 
+    TRAINING_CONFIGS = (ModelConfig, TrainConfig)  # noqa: N806
     parser = _Parser(prog="vae-tutorial", description="Train and evaluate VAEs on Fashion-MNIST.")
     parser.add_argument("--version", action="version", version=f"vae-tutorial {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="{train,evaluate,sweep}")
@@ -55,14 +56,14 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", default=None, help="output folder, never overwritten "
                        "(default runs/<arch>-z<latent>-beta<beta>-seed<seed>)")
     train.add_argument("--resume", default=None, metavar="CHECKPOINT", help="continue a run up to --epochs in total")
-    train.set_defaults(handler="train")
+    train.set_defaults(handler="train", config_classes=TRAINING_CONFIGS)
 
     evaluate = sub.add_parser("evaluate", help="test-set negative ELBO (and more) of a checkpoint")
     evaluate.add_argument("checkpoint")
     add_config_options(evaluate, EvalConfig)
     evaluate.add_argument("--json", default=None, metavar="PATH", help="also write the results as one JSON object")
     evaluate.add_argument("--no-progress", action="store_true", help="no progress bar")
-    evaluate.set_defaults(handler="evaluate")
+    evaluate.set_defaults(handler="evaluate", config_classes=(EvalConfig,))
 
     sweep = sub.add_parser("sweep", help="train one model per beta, evaluate each, write a table and a plot")
     add_training_options(sweep, skip=("beta",))
@@ -70,8 +71,19 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--out", default="runs/sweep", help="folder for the runs, table and plot (default runs/sweep)")
     sweep.add_argument("--iwae-samples", "--iwae_samples", type=value_parser(EvalConfig, "iwae_samples", "int"),
                        default=EvalConfig.iwae_samples, help="K for the IWAE estimate of each model (0 = skip)")
-    sweep.set_defaults(handler="sweep")
+    sweep.set_defaults(handler="sweep", config_classes=TRAINING_CONFIGS)
     return parser
+
+
+def check_combinations(args: argparse.Namespace) -> None:
+    """Flags that are each valid but refused together (e.g. --free-bits with --capacity): a usage error."""
+    from .cli_options import config_values
+
+    for config_class in args.config_classes:
+        try:
+            config_class(**config_values(args, config_class))
+        except ValueError as err:
+            raise UsageError(f"vae-tutorial {args.command}: {err} (see --help)") from None
 
 
 def add_training_options(parser: argparse.ArgumentParser, skip: tuple[str, ...] = ()) -> None:
@@ -92,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     previous = _terminate_like_interrupt()
     try:
         args = build_parser().parse_args(argv)
+        check_combinations(args)
         return getattr(commands, args.handler)(args)
     except UsageError as err:
         return _fail(f"error: {err}", 2)

@@ -42,6 +42,17 @@ def default_run_name(model_config: ModelConfig, train_config: TrainConfig) -> st
     return f"{model_config.arch}-z{model_config.latent_dim}-beta{train_config.beta:g}-seed{train_config.seed}"
 
 
+def describe(model_config: ModelConfig, train_config: TrainConfig) -> str:
+    """The model in a few words, e.g. 'mlp VAE (latent 20, beta 1, gaussian likelihood)'."""
+    parts = [f"latent {model_config.latent_dim}", f"beta {train_config.beta:g}"]
+    if model_config.likelihood != "bernoulli":
+        parts.append(f"{model_config.likelihood} likelihood")
+    if train_config.free_bits:
+        parts.append(f"free bits {train_config.free_bits:g}")
+    kind = "conditional VAE" if model_config.conditional else "VAE"
+    return f"{model_config.arch} {kind} ({', '.join(parts)})"
+
+
 def say(text: str) -> None:
     """Print a line; a reader that went away (`| head -1`) silences the output, it does not stop the work."""
     try:
@@ -92,12 +103,12 @@ def run_training(args: argparse.Namespace, beta: float, out: Path | None, resume
     download = True if args.download else None
     train_data, test_data = load_split(True, args.data_dir, download), load_split(False, args.data_dir, download)
     with claimed_folder(out, continuing=Path(resume) if resume else None):
-        say(f"training a {model_config.arch} VAE (latent {model_config.latent_dim}, beta {train_config.beta:g}) on "
+        say(f"training a {describe(model_config, train_config)} on "
             f"{len(train_data.head(train_config.subset))} images, {device}; writing to {out}")
         try:
             result = fit(model_config, train_config, train_data, test_data, out_dir=out, resume=resume,
                          callback=print_epoch, progress=show_progress(args))
-            save_reconstructions(result.model, test_data.images[:16], out / "reconstructions.png")
+            save_reconstructions(result.model, test_data.images[:16], out / "reconstructions.png", test_data.labels[:16])
             save_samples(result.model, out / "samples.png")
         except KeyboardInterrupt as err:
             raise Interrupted(f"interrupted: {kept(out)}", exit_code_of(err)) from err

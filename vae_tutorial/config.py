@@ -48,7 +48,7 @@ class ModelConfig:
         if self.gaussian_sigma is not None:
             _require(_finite(self.gaussian_sigma) and self.gaussian_sigma > 0,
                      f"gaussian sigma must be a finite number > 0, got {self.gaussian_sigma}")
-            _require(self.likelihood == "gaussian", "a fixed gaussian sigma needs the gaussian likelihood (--likelihood gaussian)")
+            _require(self.likelihood == "gaussian", "a fixed sigma (--gaussian-sigma) needs the gaussian likelihood (--likelihood gaussian)")
         _require(isinstance(self.conditional, bool), f"conditional must be true or false, got {self.conditional!r}")
         _require(_is_int(self.num_classes) and self.num_classes >= 2, f"num classes must be an integer >= 2, got {self.num_classes}")
 
@@ -93,7 +93,7 @@ class TrainConfig:
             _require(_finite(self.capacity_max) and self.capacity_max >= 0, f"capacity must be a finite number >= 0, got {self.capacity_max}")
         _require(_finite(self.gamma) and self.gamma >= 0, f"gamma must be a finite number >= 0, got {self.gamma}")
         _require(_finite(self.free_bits) and self.free_bits >= 0, f"free bits must be a finite number >= 0, got {self.free_bits}")
-        _require(self.free_bits == 0 or self.capacity_max is None, "free bits and a capacity target are two objectives: choose one")
+        _require(self.free_bits == 0 or self.capacity_max is None, "free bits (--free-bits) and a capacity target (--capacity) are two objectives: choose one")
         _require(_is_int(self.seed) and 0 <= self.seed < 2**32 - 1, f"seed must be an integer from 0 to 2**32 - 2, got {self.seed}")
         _require(self.subset is None or (_is_int(self.subset) and self.subset >= 1), f"subset must be an integer >= 1, got {self.subset}")
         _require(self.device in DEVICES, f"device must be one of {', '.join(DEVICES)}, got {self.device!r}")

@@ -99,7 +99,7 @@ class Gaussian(Likelihood):
     @property
     def sigma(self) -> float:
         """The decoder's standard deviation, as a number."""
-        return float(self.log_sigma.exp())
+        return float(self.log_sigma.detach().exp())
 
     def log_prob(self, logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         mean = torch.sigmoid(logits)  # (B, C, H, W), grey levels in (0, 1)
