@@ -1,3 +1,4 @@
+import json
 import math
 
 import pytest
@@ -106,3 +107,33 @@ def test_capacity_pulls_the_kl_towards_its_target(toy_split):
     target = plain / 4
     capped = fit(small, TrainConfig(**base, capacity_max=target, gamma=50.0), toy_split, toy_split).history[-1]["train_kl"]
     assert abs(capped - target) < abs(plain - target) / 3
+
+
+def test_an_evaluation_that_would_take_days_is_refused_up_front(tiny_data_root, tmp_path, cli, monkeypatch):
+    """The estimate comes from timing one batch; over the limit: one line, exit 1, no report written."""
+    from vae_tutorial import commands
+
+    data = str(tiny_data_root)
+    cli("train", "--epochs", "1", "--hidden-dim", "8", "--latent-dim", "2", "--data-dir", data,
+        "--out", tmp_path / "run", "--no-progress")
+    checkpoint, report = tmp_path / "run" / "checkpoint.pt", tmp_path / "e.json"
+    monkeypatch.setattr(commands, "MAX_EVAL_SECONDS", 1e-9)  # any evaluation is "too long" now
+    cli("evaluate", checkpoint, "--data-dir", data, "--iwae-samples", "50", "--json", report).failed(
+        1, "would take about", "--allow-slow")
+    assert not report.exists()
+    cli("evaluate", checkpoint, "--data-dir", data, "--iwae-samples", "0", "--json", report)  # no IWAE, no estimate
+    assert report.exists()
+    cli("evaluate", checkpoint, "--data-dir", data, "--iwae-samples", "50", "--allow-slow", "--json", report,
+        may_change=("e.json",))
+    assert json.loads(report.read_text())["iwae_samples"] == 50
+
+
+def test_the_time_estimate_scales_with_k_and_images():
+    from vae_tutorial.evaluate import iwae_seconds_estimate
+
+    torch.manual_seed(0)
+    model = VAE(ModelConfig(hidden_dim=32, latent_dim=4))
+    images = torch.rand(1000, 1, 28, 28)
+    small = iwae_seconds_estimate(model, images[:100], 100)
+    large = iwae_seconds_estimate(model, images, 10_000)
+    assert 30 < large / small < 3000  # 1000x the work; one probe each, so noisy, but not 10x off

@@ -27,6 +27,7 @@ from .runfolder import CHECKPOINT_NAME, METRICS_NAME, RUN_FILES, claimed_folder
 from .train import fit
 
 SWEEP_FILES = ("sweep.csv", "sweep.md", "rate_distortion.png")
+MAX_EVAL_SECONDS = 86400  # an evaluation estimated to take longer than a day is refused unless --allow-slow
 
 
 def configs_from_args(args: argparse.Namespace, beta: float) -> tuple[ModelConfig, TrainConfig]:
@@ -166,6 +167,8 @@ def evaluate(args: argparse.Namespace) -> int:
     test_data = load_split(False, config.data_dir or os.environ.get("VAE_TUTORIAL_DATA") or state["train_config"].get("data_dir"))
     if state["train_config"].get("binarize"):  # evaluated as it was trained: on binary pixels
         test_data = binarized_test_split(test_data)
+    if config.iwae_samples and not config.allow_slow:
+        refuse_absurd_evaluations(model, test_data, config, device)
     try:
         results = evaluate_checkpoint(model, state, test_data, config.batch_size, config.iwae_samples,
                                       progress=show_progress(args))
@@ -180,6 +183,17 @@ def evaluate(args: argparse.Namespace) -> int:
         except OSError as err:
             raise OutputError(f"cannot write {target}: {err.strerror or err}") from err
     return 0
+
+
+def refuse_absurd_evaluations(model, test_data, config: EvalConfig, device) -> None:
+    """Refuse, before the work, an IWAE evaluation that would take more than MAX_EVAL_SECONDS here."""
+    from .evaluate import iwae_seconds_estimate
+
+    seconds = iwae_seconds_estimate(model, test_data.images, config.iwae_samples, labels=test_data.labels)
+    if seconds > MAX_EVAL_SECONDS:
+        raise ConfigError(f"IWAE with K={config.iwae_samples} on {len(test_data)} test images would take about "
+                          f"{seconds / 86400:.1f} days on {device.type} (measured on one batch): "
+                          f"use a smaller --iwae-samples, or --allow-slow to run it anyway")
 
 
 def sweep(args: argparse.Namespace) -> int:

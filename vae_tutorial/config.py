@@ -105,6 +105,7 @@ class EvalConfig:
 
     batch_size: int = setting(500, "images per evaluation batch")
     iwae_samples: int = setting(0, "K for the importance-weighted estimate of -log p(x) (0 = skip)")
+    allow_slow: bool = setting(False, "run an IWAE evaluation even when it would take more than a day")
     device: str = setting("auto", "auto = cuda, then mps, then cpu", choices=DEVICES)
     data_dir: str | None = setting(None, "folder holding FashionMNIST/raw (default $VAE_TUTORIAL_DATA, "
                                          "else the checkpoint's own, else ./data)")

@@ -114,6 +114,24 @@ def iwae_log_likelihood(
 
 
 @torch.no_grad()
+def iwae_seconds_estimate(
+    model: VAE, images: torch.Tensor, num_samples: int, batch_size: int = 100, chunk_size: int = 100,
+    labels: torch.Tensor | None = None,
+) -> float:
+    """Seconds iwae_log_likelihood would take on all of `images`, from timing one chunk of one batch."""
+    import time
+
+    probe_samples = min(chunk_size, num_samples)
+    probe = images[:batch_size]
+    probe_labels = None if labels is None else labels[:batch_size]
+    iwae_log_likelihood(model, probe[:2], 1, labels=None if probe_labels is None else probe_labels[:2])  # warm-up
+    start = time.perf_counter()
+    iwae_log_likelihood(model, probe, probe_samples, batch_size, chunk_size, labels=probe_labels)
+    per_decoded = (time.perf_counter() - start) / (probe.shape[0] * probe_samples)  # seconds per image x sample
+    return per_decoded * images.shape[0] * num_samples
+
+
+@torch.no_grad()
 def posterior_statistics(
     model: VAE, images: torch.Tensor, batch_size: int = 1000, labels: torch.Tensor | None = None
 ) -> dict[str, torch.Tensor]:
