@@ -150,3 +150,25 @@ def test_a_fixed_sigma_needs_the_gaussian_likelihood():
         ModelConfig(likelihood="gaussian", gaussian_sigma=0.0)
     with pytest.raises(ValueError, match="likelihood must be one of"):
         ModelConfig(likelihood="poisson")
+
+
+@pytest.mark.parametrize("dtype, tolerance", [(torch.float64, 1e-9), (torch.float32, 2e-3)])
+def test_bernoulli_log_prob_samples_is_log_prob_for_each_sample(dtype, tolerance):
+    """The IWAE's fast path (no copied targets, softplus from exp and log) gives log_prob's numbers."""
+    generator = torch.Generator().manual_seed(6)
+    logits = (8 * torch.randn(7, 3, 1, 28, 28, generator=generator)).to(dtype)  # (k, B, C, H, W)
+    logits[0, 0, 0, 0, :2] = torch.tensor([-80.0, 45.0])  # far beyond where exp under- or overflows
+    x = torch.rand(3, 1, 28, 28, generator=generator).to(dtype)
+    x[1] = x[1].round()  # one binary image among grey ones
+    fast = Bernoulli().log_prob_samples(logits, x)  # (k, B)
+    slow = torch.stack([Bernoulli().log_prob(sample, x) for sample in logits])  # (k, B)
+    assert fast.shape == (7, 3)
+    assert_close(fast, slow, rtol=0, atol=tolerance)
+
+
+@pytest.mark.parametrize("name", ["continuous-bernoulli", "gaussian"])
+def test_log_prob_samples_of_the_other_likelihoods(name):
+    likelihood = make_likelihood(ModelConfig(likelihood=name))
+    logits, x = torch.randn(4, 2, 1, 4, 4), torch.rand(2, 1, 4, 4)
+    expected = torch.stack([likelihood.log_prob(sample, x) for sample in logits])
+    assert_close(likelihood.log_prob_samples(logits, x), expected)

@@ -105,8 +105,7 @@ def iwae_log_likelihood(
             k = z.shape[0]
             repeated = None if y is None else y.repeat(k)  # (B,) -> (k*B,), in z.flatten(0, 1)'s order
             logits = model.decoder(z.flatten(0, 1), repeated)  # (k, B, D) -> (k*B, C, H, W)
-            targets = x.expand(k, *x.shape).flatten(0, 1)  # (k*B, C, H, W)
-            return model.likelihood.log_prob(logits, targets).view(z.shape[:2])  # (k, B)
+            return model.likelihood.log_prob_samples(logits.unflatten(0, z.shape[:2]), x)  # (k, B)
 
         mu, logvar = model.encoder(x, y)  # (B, D), (B, D)
         estimates.append(importance_weighted_log_px(mu, logvar, log_px_given_z, num_samples, chunk_size, generator))

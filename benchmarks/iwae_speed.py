@@ -1,0 +1,118 @@
+"""The importance-weighted evaluation against the decoder's own arithmetic, for both architectures.
+
+    VAE_TUTORIAL_DATA=../shared/data python benchmarks/iwae_speed.py --images 200 --samples 500
+
+Prints, all measured in this one run on this machine, for the MLP and the conv model:
+  - seconds of `iwae_log_likelihood` on the first N test images with K samples,
+    and of the same estimator written the textbook way (targets expanded per
+    sample, the elementwise BCE), with the largest difference between the two;
+  - seconds of the decoder's layers alone at the same shapes (MLP: its two
+    matrix multiplies; conv: its whole forward pass), and the fraction
+    layers / evaluation: how close the evaluation runs to its unavoidable work;
+  - the evaluation extrapolated to K = 5000 on all 10,000 test images.
+Targets (issue 13): MLP fraction >= 0.75, conv fraction >= 0.50.
+Timings are the best of --repeats runs; the machine may be shared, so compare
+figures within one run only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from vae_tutorial.cli import keep_openmp_threads_awake
+
+keep_openmp_threads_awake()  # the same runtime setting as the command line
+
+import torch  # noqa: E402
+
+from vae_tutorial.config import ModelConfig  # noqa: E402
+from vae_tutorial.data import load_split  # noqa: E402
+from vae_tutorial.evaluate import importance_weighted_log_px, iwae_log_likelihood  # noqa: E402
+from vae_tutorial.losses import bernoulli_nll  # noqa: E402
+from vae_tutorial.model import VAE  # noqa: E402
+
+BATCH, CHUNK = 100, 100  # iwae_log_likelihood's defaults: images per batch, samples per chunk
+
+
+def best_of(repeats: int, work) -> float:
+    """The fastest of `repeats` timed calls, after one untimed warm-up."""
+    work()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+@torch.no_grad()
+def textbook_iwae(model: VAE, images: torch.Tensor, num_samples: int) -> torch.Tensor:
+    """The same estimator with the targets expanded for every sample and the elementwise BCE (the baseline)."""
+    generator = torch.Generator().manual_seed(1234)
+    estimates = []
+    for start in range(0, images.shape[0], BATCH):
+        x = images[start:start + BATCH]
+
+        def log_px_given_z(z: torch.Tensor) -> torch.Tensor:
+            logits = model.decoder(z.flatten(0, 1))  # (k*B, C, H, W)
+            targets = x.expand(z.shape[0], *x.shape).flatten(0, 1)  # (k*B, C, H, W), a copy
+            return -bernoulli_nll(logits, targets).view(z.shape[:2])  # (k, B)
+
+        mu, logvar = model.encoder(x)
+        estimates.append(importance_weighted_log_px(mu, logvar, log_px_given_z, num_samples, CHUNK, generator))
+    return torch.cat(estimates)
+
+
+@torch.no_grad()
+def decoder_layers_alone(model: VAE, images: int, num_samples: int) -> None:
+    """The decoder's unavoidable work at the evaluation's shapes: MLP matmuls, or the conv decoder's layers."""
+    rows = BATCH * CHUNK  # decoded codes per chunk
+    chunks = (images // BATCH) * -(-num_samples // CHUNK)
+    z = torch.randn(rows, model.config.latent_dim)
+    if model.config.arch == "mlp":
+        hidden = torch.randn(rows, model.config.hidden_dim)
+        first, second = model.decoder.hidden, model.decoder.logits
+        for _ in range(chunks):
+            torch.addmm(first.bias, z, first.weight.T)
+            torch.addmm(second.bias, hidden, second.weight.T)
+    else:
+        for _ in range(chunks):
+            model.decoder(z)
+
+
+def measure(arch: str, images: torch.Tensor, num_samples: int, repeats: int) -> dict:
+    torch.manual_seed(0)
+    model = VAE(ModelConfig(arch=arch)).eval()
+    fast = best_of(repeats, lambda: iwae_log_likelihood(model, images, num_samples))
+    slow = best_of(repeats, lambda: textbook_iwae(model, images, num_samples))
+    layers = best_of(repeats, lambda: decoder_layers_alone(model, images.shape[0], num_samples))
+    difference = (iwae_log_likelihood(model, images, num_samples) - textbook_iwae(model, images, num_samples)).abs()
+    full = fast * (10_000 / images.shape[0]) * (5000 / num_samples)
+    return {"arch": arch, "fast": fast, "slow": slow, "layers": layers, "fraction": layers / fast,
+            "difference": difference.max().item(), "full_minutes": full / 60}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=200, help="test images (a multiple of 100)")
+    parser.add_argument("--samples", type=int, default=500, help="K, importance samples per image")
+    parser.add_argument("--conv-images", type=int, default=100, help="test images for the conv model")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--archs", nargs="+", default=["mlp", "conv"])
+    args = parser.parse_args()
+    test = load_split(False).images
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; K = {args.samples}; "
+          f"best of {args.repeats}")
+    targets = {"mlp": 0.75, "conv": 0.50}
+    for arch in args.archs:
+        count = args.images if arch == "mlp" else args.conv_images
+        row = measure(arch, test[:count], args.samples, args.repeats)
+        print(f"{arch:4s} {count} images: evaluation {row['fast']:.2f} s (textbook {row['slow']:.2f} s, "
+              f"x{row['slow'] / row['fast']:.2f}; largest difference {row['difference']:.1e} nats); "
+              f"decoder layers alone {row['layers']:.2f} s; fraction {row['fraction']:.2f} "
+              f"(target {targets[arch]:.2f}); K=5000 on 10,000 images: about {row['full_minutes']:.0f} min")
+
+
+if __name__ == "__main__":
+    main()
