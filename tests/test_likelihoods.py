@@ -61,9 +61,20 @@ def test_continuous_bernoulli_normaliser_is_smooth_at_one_half():
 def test_continuous_bernoulli_mean_is_not_lambda():
     logits = torch.tensor([-3.0, 0.0, 3.0])
     mean = ContinuousBernoulli().mean(logits)
-    assert_close(mean, torch.distributions.ContinuousBernoulli(logits=logits).mean)
-    assert mean[1].item() == pytest.approx(0.5, abs=1e-3)
+    assert mean[1].item() == pytest.approx(0.5, abs=1e-7)
     assert mean[2] < torch.sigmoid(logits[2]) - 0.1  # pulled towards 1/2 compared with lambda
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_continuous_bernoulli_mean_by_quadrature(dtype):
+    """(eq. cb-mean) the mean is the integral of x p(x); in float32 too, also right beside lambda = 1/2."""
+    logits = torch.tensor([-25.0, -4.0, -0.11, -0.09, -1e-3, 0.0, 2e-3, 0.099, 0.101, 0.8, 6.0, 30.0], dtype=torch.float64)
+    x = torch.linspace(0, 1, 400_001, dtype=torch.float64)[:, None]  # (points, 1)
+    log_density = (x * torch.nn.functional.logsigmoid(logits) + (1 - x) * torch.nn.functional.logsigmoid(-logits)
+                   + continuous_bernoulli_log_norm(logits))  # (points, logits)
+    expected = torch.trapezoid(x * log_density.exp(), x, dim=0)
+    mean = ContinuousBernoulli().mean(logits.to(dtype)).double()
+    assert_close(mean, expected, rtol=0, atol=1e-9 if dtype == torch.float64 else 1e-6)  # float32: a few ulps of 1/2
 
 
 @pytest.mark.parametrize("sigma", [0.05, 1.0, None])

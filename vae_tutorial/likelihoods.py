@@ -17,6 +17,7 @@ from .config import ModelConfig
 from .losses import LOG_2PI, bernoulli_nll
 
 SMALL_LOGIT = 1e-3  # below this |logit| the continuous Bernoulli's normaliser uses its Taylor series
+SMALL_MEAN_LOGIT = 0.1  # below this |logit| the continuous Bernoulli's mean uses its Taylor series
 SOFTPLUS_LINEAR = 30.0  # above this logit softplus(l) = l to float64 precision (exp(-30) ~ 1e-13)
 
 
@@ -89,6 +90,20 @@ def continuous_bernoulli_log_norm(logits: torch.Tensor) -> torch.Tensor:
     return torch.where(small, taylor, exact)
 
 
+def continuous_bernoulli_mean(logits: torch.Tensor) -> torch.Tensor:
+    """E[x] of the continuous Bernoulli, elementwise, from the logit l of lambda.
+
+    (eq. cb-mean) E[x] = 1 / (1 - exp(-l)) - 1 / l, which is not lambda; near
+    l = 0 it is 1/2 + l/12 - l^3/720 (computed from the logit, it keeps full
+    precision near lambda = 1/2, where the form in lambda cancels digits).
+    """
+    small = logits.abs() < SMALL_MEAN_LOGIT
+    safe = torch.where(small, torch.ones_like(logits), logits)
+    exact = -1 / torch.expm1(-safe) - 1 / safe
+    taylor = 0.5 + logits / 12 - logits.pow(3) / 720
+    return torch.where(small, taylor, exact)
+
+
 class ContinuousBernoulli(Likelihood):
     """Loaiza-Ganem & Cunningham (2019): the Bernoulli formula made a density on [0, 1].
 
@@ -100,7 +115,7 @@ class ContinuousBernoulli(Likelihood):
         return -bernoulli_nll(logits, x) + log_norm  # (B,)
 
     def mean(self, logits: torch.Tensor) -> torch.Tensor:
-        return torch.distributions.ContinuousBernoulli(logits=logits).mean
+        return continuous_bernoulli_mean(logits)
 
     def sample(self, logits: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         uniform = torch.rand(logits.shape, generator=generator, device=logits.device, dtype=logits.dtype)
