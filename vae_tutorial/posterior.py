@@ -121,17 +121,21 @@ def refine_posterior(
     """(eq. refine) Gradient ascent on each image's own ELBO over its mu and logvar -> (B, D), (B, D).
 
     Starts from the given q (the encoder's output); Adam on a reparameterized
-    estimate with `samples` fresh draws per step. The images are independent:
-    the summed ELBO's gradient for image b involves image b's parameters only.
+    estimate with `samples` fresh draws per step, its step size falling linearly
+    from lr to 0 so that the last iterate settles instead of jittering by lr.
+    The images are independent: the summed ELBO's gradient for image b involves
+    image b's parameters only.
     Only mu and logvar are updated; the decoder's parameters and their .grad are left as they are.
     """
     mu = mu.detach().clone().requires_grad_(True)
     logvar = logvar.detach().clone().requires_grad_(True)
     optimizer = torch.optim.Adam([mu, logvar], lr=lr)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1 - step / steps)
     with torch.enable_grad():
         for _ in range(steps):
             elbo = elbo_per_image(mu, logvar, log_px_given_z, samples, generator)  # (B,)
             # autograd.grad, not backward: nothing accumulates in the decoder's .grad
             mu.grad, logvar.grad = torch.autograd.grad(-elbo.sum(), [mu, logvar])
             optimizer.step()
+            schedule.step()
     return mu.detach(), logvar.detach()
