@@ -82,9 +82,10 @@ class LinearGaussian1D:
 def test_elbo_per_image_is_log_px_at_the_true_posterior():
     model = LinearGaussian1D()
     mu, logvar = model.posterior()
-    elbo = elbo_per_image(mu, logvar, model.log_px_given_z, samples=20000, generator=torch.Generator().manual_seed(0))
+    g = torch.Generator()
+    elbo = elbo_per_image(mu, logvar, model.log_px_given_z, samples=20000, generator=g.manual_seed(0))
     assert_close(elbo, model.log_px(), rtol=0, atol=0.03)  # ELBO = log p(x) at q = p(z|x); 0.03 = 6 standard errors
-    shifted = elbo_per_image(mu + 0.5, logvar, model.log_px_given_z, samples=20000, generator=torch.Generator().manual_seed(0))
+    shifted = elbo_per_image(mu + 0.5, logvar, model.log_px_given_z, samples=20000, generator=g.manual_seed(0))
     assert (shifted < model.log_px() - 0.1).all()  # any other q pays KL(q || p(z|x)) > 0
 
 
@@ -115,9 +116,9 @@ def test_refinement_raises_a_vae_elbo_and_leaves_the_decoder_alone():
                                generator=torch.Generator().manual_seed(1))
     g = torch.Generator().manual_seed(2)
     with torch.no_grad():
-        eps_before = elbo_per_image(mu, logvar, log_px_given_z, 500, g.manual_seed(2))
-        eps_after = elbo_per_image(*refined, log_px_given_z, 500, g.manual_seed(2))
-    assert (eps_after > eps_before).all()  # every image's own ELBO rises
+        elbo_before = elbo_per_image(mu, logvar, log_px_given_z, 500, g.manual_seed(2))
+        elbo_after = elbo_per_image(*refined, log_px_given_z, 500, g.manual_seed(2))
+    assert (elbo_after > elbo_before).all()  # every image's own ELBO rises
     for p, p0 in zip(model.parameters(), before_weights):
         assert torch.equal(p, p0) and p.grad is None
 
