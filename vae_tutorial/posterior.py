@@ -1,0 +1,141 @@
+"""Judging q over a data set: the aggregate posterior, ELBO surgery, per-image refinement of q.
+
+Equation labels refer to the chapter "When latents go unused".
+evaluate.py keeps the test ELBO, the IWAE estimate and the active units.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import NamedTuple
+
+import torch
+
+from .losses import LOG_2PI, gaussian_kl, log_normal, log_standard_normal
+from .model import VAE, reparameterize
+
+LogLikelihood = Callable[[torch.Tensor], torch.Tensor]  # z (S, B, D) -> log p(x|z) (S, B)
+
+
+def log_aggregate_posterior(
+    z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor, chunk_size: int = 1000
+) -> torch.Tensor:
+    """(eq. aggregate) log q(z) = log (1/N) sum_n N(z; mu_n, diag(exp(logvar_n))) -> (M,).
+
+    z: (M, D) points; mu, logvar: (N, D), the N posteriors of the data set.
+    Every component is used (no minibatch estimate), in float64, z chunk_size rows at a time.
+    """
+    mu, logvar, z = mu.double(), logvar.double(), z.double()
+    precision = torch.exp(-logvar)  # (N, D)
+    # -2 log N(z; mu, s^2) = sum_d [z^2 / s^2 - 2 z mu / s^2 + mu^2 / s^2 + logvar + log 2 pi]
+    constant = (mu.pow(2) * precision + logvar).sum(dim=1) + mu.shape[1] * LOG_2PI  # (N,)
+    weighted_mu = mu * precision  # (N, D)
+    pieces = []
+    for start in range(0, z.shape[0], chunk_size):
+        rows = z[start:start + chunk_size]  # (m, D)
+        quadratic = rows.pow(2) @ precision.T - 2 * rows @ weighted_mu.T  # (m, N)
+        log_components = -0.5 * (quadratic + constant)  # (m, N)
+        pieces.append(torch.logsumexp(log_components, dim=1) - math.log(mu.shape[0]))  # (m,)
+    return torch.cat(pieces)  # (M,)
+
+
+class Surgery(NamedTuple):
+    """ELBO surgery (Hoffman and Johnson 2016) of a data set's posteriors, nats per image."""
+
+    rate: float  # average KL(q(z|x_n) || p(z)), closed form
+    information: float  # I_q(x; z), Monte Carlo
+    marginal_kl: float  # KL(q(z) || p(z)), Monte Carlo
+    information_se: float  # standard errors of the two Monte Carlo estimates
+    marginal_kl_se: float
+    sum_se: float  # standard error of information + marginal_kl
+    log_n: float  # log N, the ceiling on the information
+
+
+def elbo_surgery(
+    mu: torch.Tensor, logvar: torch.Tensor, samples: int = 1, generator: torch.Generator | None = None
+) -> Surgery:
+    """(eq. surgery) average KL = I_q(x; z) + KL(q(z) || p(z)), each part estimated by Monte Carlo.
+
+    mu, logvar: (N, D), the posteriors of N images, each image weighted 1/N.
+    samples: draws z ~ q(z|x_n) per image; the mixture q(z) uses all N components exactly.
+    """
+    n = mu.shape[0]
+    eps = torch.randn((samples, *mu.shape), generator=generator, dtype=mu.dtype)  # (S, N, D)
+    mu, logvar = mu.double(), logvar.double()  # float64: I is a small difference of large log-densities
+    z = reparameterize(mu, logvar, eps.double())  # (S, N, D): draws from the aggregate posterior
+    log_conditional = log_normal(z, mu, logvar)  # (S, N): log q(z|x_n)
+    log_aggregate = log_aggregate_posterior(z.flatten(0, 1), mu, logvar).view(samples, n)  # (S, N)
+    log_prior = log_standard_normal(z)  # (S, N)
+    information = (log_conditional - log_aggregate).mean(dim=0)  # (N,): one estimate per image
+    marginal = (log_aggregate - log_prior).mean(dim=0)  # (N,)
+
+    def se(values: torch.Tensor) -> float:
+        return values.std().item() / math.sqrt(n)
+
+    return Surgery(
+        rate=gaussian_kl(mu, logvar).mean().item(),
+        information=information.mean().item(),
+        marginal_kl=marginal.mean().item(),
+        information_se=se(information),
+        marginal_kl_se=se(marginal),
+        sum_se=se(information + marginal),
+        log_n=math.log(n),
+    )
+
+
+def decoder_log_likelihood(model: VAE, x: torch.Tensor) -> LogLikelihood:
+    """log p(x|z) of a batch x (B, C, H, W) under the model's decoder, as a function of z (S, B, D) -> (S, B)."""
+
+    def log_px_given_z(z: torch.Tensor) -> torch.Tensor:
+        samples = z.shape[0]
+        logits = model.decoder(z.flatten(0, 1))  # (S*B, C, H, W)
+        targets = x.expand(samples, *x.shape).flatten(0, 1)  # (S*B, C, H, W)
+        return model.likelihood.log_prob(logits, targets).view(z.shape[:2])  # (S, B)
+
+    return log_px_given_z
+
+
+def elbo_per_image(
+    mu: torch.Tensor,
+    logvar: torch.Tensor,
+    log_px_given_z: LogLikelihood,
+    samples: int,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """(eq. elbo) E_q[log p(x|z)] - KL(q || p) per image, the expectation from `samples` draws -> (B,)."""
+    eps = torch.randn((samples, *mu.shape), generator=generator, dtype=mu.dtype)  # (S, B, D)
+    z = reparameterize(mu, logvar, eps)  # (S, B, D)
+    return log_px_given_z(z).mean(dim=0) - gaussian_kl(mu, logvar)  # (B,)
+
+
+def refine_posterior(
+    mu: torch.Tensor,
+    logvar: torch.Tensor,
+    log_px_given_z: LogLikelihood,
+    steps: int = 100,
+    lr: float = 0.05,
+    samples: int = 8,
+    generator: torch.Generator | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(eq. refine) Gradient ascent on each image's own ELBO over its mu and logvar -> (B, D), (B, D).
+
+    Starts from the given q (the encoder's output); Adam on a reparameterized
+    estimate with `samples` fresh draws per step, its step size falling linearly
+    from lr to 0 so that the last iterate settles instead of jittering by lr.
+    The images are independent: the summed ELBO's gradient for image b involves
+    image b's parameters only.
+    Only mu and logvar are updated; the decoder's parameters and their .grad are left as they are.
+    """
+    mu = mu.detach().clone().requires_grad_(True)
+    logvar = logvar.detach().clone().requires_grad_(True)
+    optimizer = torch.optim.Adam([mu, logvar], lr=lr)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1 - step / steps)
+    with torch.enable_grad():
+        for _ in range(steps):
+            elbo = elbo_per_image(mu, logvar, log_px_given_z, samples, generator)  # (B,)
+            # autograd.grad, not backward: nothing accumulates in the decoder's .grad
+            mu.grad, logvar.grad = torch.autograd.grad(-elbo.sum(), [mu, logvar])
+            optimizer.step()
+            schedule.step()
+    return mu.detach(), logvar.detach()
