@@ -13,7 +13,7 @@ from torch import nn
 def class_centroids(images: torch.Tensor, labels: torch.Tensor, num_classes: int) -> torch.Tensor:
     """The mean of each class's flattened images -> (classes, P); a class with no images gets NaN.
 
-    (eq. centroid) m_c = (1 / N_c) sum_{i: y_i = c} x_i
+    (eq. centroid-rule) m_c = (1 / N_c) sum_{i: y_i = c} x_i
     """
     x = images.flatten(start_dim=1).float()  # (N, ...) -> (N, P)
     one_hot = nn.functional.one_hot(labels.long(), num_classes).to(x.dtype)  # (N, classes)
