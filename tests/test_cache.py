@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import vae_tutorial.cache as cache
-from vae_tutorial.config import ModelConfig, TrainConfig
+from vae_tutorial.config import ModelConfig, TrainConfig, to_dict
 from vae_tutorial.data import Split
 from vae_tutorial.errors import CheckpointError
 
@@ -64,3 +64,10 @@ def test_a_foreign_or_stale_cached_run_is_refused(tampering, toy_split, tmp_path
         (folder / "key.json").unlink()
     with pytest.raises(CheckpointError, match="does not hold the run asked for"):
         cache.cached_fit(SMALL, quick(), toy_split, toy_split, root=tmp_path / "a")
+
+
+def test_folder_names_say_what_sets_a_run_apart(toy_split):
+    assert cache.run_key(SMALL, quick(), toy_split).startswith("mlp-z2-beta1-e")  # the default: no suffix
+    variant = ModelConfig(**{**to_dict(SMALL), "likelihood": "gaussian", "conditional": True})
+    name = cache.run_key(variant, quick(free_bits=0.5, binarize=True, warmup_steps=10), toy_split)
+    assert name.startswith("mlp-z2-beta1-gaussian-cond-binary-fb0.5-warm10-e"), name

@@ -61,7 +61,18 @@ def run_key(model_config: ModelConfig, train_config: TrainConfig, train_data: Sp
 
 def _folder_name(model_config: ModelConfig, train_config: TrainConfig, settings: dict) -> str:
     digest = hashlib.sha1(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:8]
-    return f"{model_config.arch}-z{model_config.latent_dim}-beta{train_config.beta:g}-e{train_config.epochs}-{digest}"
+    variant = "".join(f"-{part}" for part in _variant(model_config, train_config))
+    return f"{model_config.arch}-z{model_config.latent_dim}-beta{train_config.beta:g}{variant}-e{train_config.epochs}-{digest}"
+
+
+def _variant(model_config: ModelConfig, train_config: TrainConfig) -> list[str]:
+    """What sets a run apart from the default VAE, in the folder name, e.g. ['gaussian', 'fb0.5']."""
+    parts = [] if model_config.likelihood == "bernoulli" else [model_config.likelihood]
+    parts += ["cond"] if model_config.conditional else []
+    parts += ["binary"] if train_config.binarize else []
+    parts += [f"fb{train_config.free_bits:g}"] if train_config.free_bits else []
+    parts += [f"warm{train_config.warmup_steps}"] if train_config.warmup_steps else []
+    return parts
 
 
 def cached_fit(
