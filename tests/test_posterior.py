@@ -57,6 +57,21 @@ def test_surgery_adds_up_and_respects_the_bounds():
     assert surgery.sum_se < 0.1 * surgery.rate  # the errors are small enough to mean something
 
 
+def test_surgery_standard_errors_match_the_spread_over_seeds():
+    """sum_se is the Monte Carlo error of I + KL; information_se does not understate I's."""
+    mu, logvar = posteriors(300, 3, seed=5)
+    mu = mu * torch.linspace(0, 4, 300).view(300, 1)  # KLs that differ a lot from image to image
+    g = torch.Generator().manual_seed(0)  # one stream: fresh generators seeded 0, 1, 2... are not independent enough
+    runs = [elbo_surgery(mu, logvar, generator=g) for _ in range(40)]
+    sums = torch.tensor([r.information + r.marginal_kl for r in runs], dtype=torch.float64)
+    infos = torch.tensor([r.information for r in runs], dtype=torch.float64)
+    sum_se = sum(r.sum_se for r in runs) / len(runs)
+    # 40 seeds: the sample std is within about 25% of the true one (3 standard errors)
+    # the spread of the per-image KLs is not Monte Carlo noise: counting it would make this ratio about 0.25
+    assert 0.7 < sums.std().item() / sum_se < 1.35
+    assert infos.std().item() < 1.35 * runs[0].information_se
+
+
 class LinearGaussian1D:
     """p(z) = N(0, 1), p(x|z) = N(w z + b, s^2 I): the true posterior is a 1-D Gaussian, log p(x) exact."""
 
