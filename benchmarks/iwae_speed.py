@@ -18,10 +18,13 @@ figures within one run only.
 from __future__ import annotations
 
 import argparse
+import inspect
 import time
 
 from vae_tutorial.cli import keep_openmp_threads_awake
+from vae_tutorial.runtime import reuse_freed_memory
 
+reuse_freed_memory()  # as the command line does
 keep_openmp_threads_awake()  # the same runtime setting as the command line
 
 import torch  # noqa: E402
@@ -32,7 +35,8 @@ from vae_tutorial.evaluate import importance_weighted_log_px, iwae_log_likelihoo
 from vae_tutorial.losses import bernoulli_nll  # noqa: E402
 from vae_tutorial.model import VAE  # noqa: E402
 
-BATCH, CHUNK = 100, 100  # iwae_log_likelihood's defaults: images per batch, samples per chunk
+_DEFAULTS = inspect.signature(iwae_log_likelihood).parameters
+BATCH, CHUNK = _DEFAULTS["batch_size"].default, _DEFAULTS["chunk_size"].default  # images per batch, samples per chunk
 
 
 def best_of(repeats: int, work) -> float:

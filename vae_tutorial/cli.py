@@ -17,6 +17,7 @@ import threading
 from . import __version__
 from .cli_options import add_config_options, value_parser
 from .errors import Interrupted, Terminated, VAETutorialError
+from .runtime import reuse_freed_memory
 
 # Between the small operations of a training step, OpenMP's worker threads go to
 # sleep, and every matrix multiply pays to wake them: about a quarter of an
@@ -99,6 +100,7 @@ def add_training_options(parser: argparse.ArgumentParser, skip: tuple[str, ...] 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; returns the process exit code."""
     keep_openmp_threads_awake()
+    reuse_freed_memory()
     from . import commands  # imports torch, so after the line above
 
     previous = _terminate_like_interrupt()

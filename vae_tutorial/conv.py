@@ -57,7 +57,11 @@ class ConvDecoder(nn.Module):
             nn.ConvTranspose2d(CHANNELS[1], CHANNELS[0], kernel_size=4, stride=2, padding=1), nn.ReLU(),
             nn.ConvTranspose2d(CHANNELS[0], channels, kernel_size=4, stride=2, padding=1),
         )
+        # Channels-last layout (pixels outer, channels inner): oneDNN's transposed convolutions run about
+        # 1.5x faster on a CPU that way, the same numbers; it is what makes the IWAE evaluation affordable.
+        self.deconvs.to(memory_format=torch.channels_last)
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         f = self.hidden(with_label(z, labels, self.num_classes)).unflatten(-1, self.features)  # (B, D) -> (B, 64, H/4, W/4)
-        return self.deconvs(f)  # (B, C, H, W) logits
+        f = f.contiguous(memory_format=torch.channels_last)  # same shape, channels-last layout
+        return self.deconvs(f).contiguous()  # (B, C, H, W) logits, in the usual layout

@@ -80,7 +80,7 @@ def iwae_log_likelihood(
     images: torch.Tensor,
     num_samples: int,
     batch_size: int = 100,
-    chunk_size: int = 100,
+    chunk_size: int = 50,  # samples per decoder call: 5,000 rows of 784 logits stay in the CPU's cache better
     seed: int = EVAL_SEED,
     progress: bool = False,
     labels: torch.Tensor | None = None,

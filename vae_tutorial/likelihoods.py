@@ -71,9 +71,11 @@ class Bernoulli(Likelihood):
         k, batch = logits.shape[:2]
         flat = logits.reshape(k, batch, -1)  # (k, B, P)
         dot = torch.einsum("kbp,bp->kb", flat, x.reshape(batch, -1).to(flat.dtype))  # (k, B)
-        softplus = flat.clamp_max(SOFTPLUS_LINEAR).exp_().add_(1).log_()  # (k, B, P), one new tensor
-        above = (flat - SOFTPLUS_LINEAR).clamp_min_(0).sum(dim=-1) if flat.max() > SOFTPLUS_LINEAR else 0.0
-        return dot - softplus.sum(dim=-1) - above  # (k, B); above: softplus(l) = l where exp(l) would overflow
+        softplus = flat.exp().add_(1).log_().sum(dim=-1)  # (k, B), one new (k, B, P) tensor
+        if not torch.isfinite(softplus).all():  # exp overflowed (l > 88 in float32): again, safely
+            safe = flat.clamp_max(SOFTPLUS_LINEAR).exp_().add_(1).log_().sum(dim=-1)  # (k, B)
+            softplus = safe + (flat - SOFTPLUS_LINEAR).clamp_min_(0).sum(dim=-1)  # softplus(l) = l above the clamp
+        return dot - softplus  # (k, B)
 
 
 def continuous_bernoulli_log_norm(logits: torch.Tensor) -> torch.Tensor:
