@@ -17,7 +17,9 @@ import json
 from pathlib import Path
 
 from vae_tutorial.cli import keep_openmp_threads_awake
+from vae_tutorial.runtime import reuse_freed_memory
 
+reuse_freed_memory()  # the command line's runtime settings
 keep_openmp_threads_awake()
 
 from vae_tutorial.config import ModelConfig, TrainConfig  # noqa: E402
@@ -25,6 +27,18 @@ from vae_tutorial.data import load_split  # noqa: E402
 from vae_tutorial.evaluate import evaluate_elbo  # noqa: E402
 from vae_tutorial.report import evaluate_model  # noqa: E402
 from vae_tutorial.sweep import sweep_betas  # noqa: E402
+
+
+def merge_results(rows: list[dict], args: argparse.Namespace) -> None:
+    """Replace the rows of the same arch and beta in --results (the file the Results table is made from)."""
+    if not args.results:
+        return
+    path = Path(args.results)
+    kept = [r for r in (json.loads(path.read_text()) if path.exists() else [])
+            if (r["arch"], r["beta"]) not in {(n["arch"], n["beta"]) for n in rows}]
+    path.write_text(json.dumps(kept + [{**r, "epochs": args.epochs, "batch_size": args.batch_size, "seed": args.seed}
+                                       for r in rows], indent=2) + "\n")
+    print(f"merged into {path}; run benchmarks/results_table.py to update the tables")
 
 
 def main() -> None:
@@ -37,6 +51,8 @@ def main() -> None:
     parser.add_argument("--iwae-samples", type=int, default=5000)
     parser.add_argument("--iwae-images", type=int, default=1000)
     parser.add_argument("--out", default="runs/compare")
+    parser.add_argument("--results", default=None, metavar="JSON",
+                        help="merge the rows into this results file (book/results.json makes the Results table)")
     args = parser.parse_args()
     train, test = load_split(True), load_split(False)
     iwae_test = test.head(args.iwae_images)
@@ -47,10 +63,13 @@ def main() -> None:
         for row in trained:
             iwae = evaluate_model(row["model"], iwae_test, iwae_samples=args.iwae_samples, progress=True)
             elbo_same_images = evaluate_elbo(row["model"], iwae_test.images)["loss"]
-            rows.append({**{k: v for k, v in row.items() if k != "model"}, "arch": arch,
-                         "iwae_nll": iwae["iwae_nll"], "elbo_iwae_images": elbo_same_images})
+            rows.append({**{k: v for k, v in row.items() if k not in ("model", "kl_per_dim")}, "arch": arch,
+                         "iwae_nll": iwae["iwae_nll"], "iwae_samples": args.iwae_samples,
+                         "iwae_images": len(iwae_test), "elbo_iwae_images": elbo_same_images,
+                         "latent_dim": len(row["kl_per_dim"])})
             print(json.dumps(rows[-1]), flush=True)
     Path(args.out, "comparison.json").write_text(json.dumps(rows, indent=2))
+    merge_results(rows, args)
     print(f"\n{args.epochs} epochs, batch {args.batch_size}, seed {args.seed}; nats per image; "
           f"IWAE K={args.iwae_samples} on the first {args.iwae_images} test images\n")
     print("| model | beta | -ELBO | recon | KL | -ELBO (IWAE images) | IWAE -log p(x) | active units | s/epoch |")
