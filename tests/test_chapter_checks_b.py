@@ -40,3 +40,19 @@ def test_liveplot_with_rows_hands_draw_a_flat_list_of_axes():
     live = LivePlot(lambda axes, history: seen.append(len(axes)), figsize=(8, 5.4), ncols=2, nrows=2)
     live.draw(live.axes, _history(1))  # what update does, without a notebook's display
     assert seen == [4] and live.axes.ndim == 1 and live.figure.get_size_inches()[0] == 8
+
+
+def test_label_grid_puts_each_label_at_the_centre_of_its_image():
+    import torch
+
+    from vae_tutorial.plots import label_grid, show_images
+
+    _, ax = plt.subplots()
+    show_images(torch.zeros(6, 1, 28, 28), nrow=3, ax=ax)  # 2 rows x 3 columns of 28-pixel images
+    label_grid(ax, rows=["a", "b"], cols=["x", "y", "z"], xlabel="column", ylabel="row")
+    height, width = ax.images[0].get_array().shape  # 2 + 2 * 30 by 2 + 3 * 30 pixels
+    assert (height, width) == (62, 92)
+    assert list(ax.get_yticks()) == [16.0, 46.0] and list(ax.get_xticks()) == [16.0, 46.0, 76.0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b"]
+    assert ax.get_xlabel() == "column" and ax.get_ylabel() == "row" and ax.axison
+    plt.close("all")

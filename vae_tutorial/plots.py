@@ -46,12 +46,32 @@ def show_images(images: torch.Tensor, nrow: int = 8, ax=None, title: str | None 
     import matplotlib.pyplot as plt
 
     ax = ax or plt.gca()
-    grid = make_grid(images.detach().cpu(), nrow=nrow, padding=2, pad_value=1.0)  # (3, H', W')
+    grid = make_grid(images.detach().cpu(), nrow=nrow, padding=GRID_PADDING, pad_value=1.0)  # (3, H', W')
     ax.imshow(grid[0].numpy(), cmap="gray", vmin=0, vmax=1)
     ax.set_axis_off()
     if title:
         ax.set_title(title)
     return ax
+
+
+GRID_PADDING = 2  # pixels between the images of show_images' grid
+
+
+def label_grid(ax, rows=(), cols=(), xlabel: str | None = None, ylabel: str | None = None, cell: int = 28):
+    """Tick labels at the centres of a show_images grid's rows and columns (cell: an image's side in pixels)."""
+    step = cell + GRID_PADDING  # from one image's start to the next
+    ax.set_axis_on()
+    ax.set_yticks([step / 2 + GRID_PADDING / 2 + step * i for i in range(len(rows))])
+    ax.set_yticklabels(rows, fontsize=9)
+    ax.set_xticks([step / 2 + GRID_PADDING / 2 + step * i for i in range(len(cols))])
+    ax.set_xticklabels(cols, fontsize=9)
+    ax.tick_params(length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    if xlabel:
+        ax.set_xlabel(xlabel, fontsize=9)
+    if ylabel:
+        ax.set_ylabel(ylabel, fontsize=9)
 
 
 def plot_history(history: list[dict], axes=None):
