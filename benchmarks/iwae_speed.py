@@ -18,7 +18,6 @@ figures within one run only.
 from __future__ import annotations
 
 import argparse
-import inspect
 import time
 
 from vae_tutorial.cli import keep_openmp_threads_awake
@@ -31,12 +30,16 @@ import torch  # noqa: E402
 
 from vae_tutorial.config import ModelConfig  # noqa: E402
 from vae_tutorial.data import load_split  # noqa: E402
-from vae_tutorial.evaluate import importance_weighted_log_px, iwae_log_likelihood  # noqa: E402
+from vae_tutorial.evaluate import (  # noqa: E402
+    IWAE_BATCH,
+    IWAE_CHUNK,
+    importance_weighted_log_px,
+    iwae_log_likelihood,
+)
 from vae_tutorial.losses import bernoulli_nll  # noqa: E402
 from vae_tutorial.model import VAE  # noqa: E402
 
-_DEFAULTS = inspect.signature(iwae_log_likelihood).parameters
-BATCH, CHUNK = _DEFAULTS["batch_size"].default, _DEFAULTS["chunk_size"].default  # images per batch, samples per chunk
+BATCH, CHUNK = IWAE_BATCH, IWAE_CHUNK  # the evaluation's own: images per batch, samples per decoder call
 
 
 def best_of(repeats: int, work) -> float:

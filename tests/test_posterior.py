@@ -6,10 +6,10 @@ from torch.distributions import Categorical, Independent, MixtureSameFamily, Nor
 from torch.testing import assert_close
 
 from vae_tutorial.config import ModelConfig
+from vae_tutorial.evaluate import decoder_log_likelihood
 from vae_tutorial.losses import log_normal
 from vae_tutorial.model import VAE
 from vae_tutorial.posterior import (
-    decoder_log_likelihood,
     elbo_per_image,
     elbo_surgery,
     log_aggregate_posterior,

@@ -7,18 +7,19 @@ from collections.abc import Callable
 
 import torch
 
-from .data import Split, labelled_minibatches
 from .losses import elbo_terms, gaussian_kl_per_dim, log_normal, log_standard_normal
 from .model import VAE, reparameterize
 
 EVAL_SEED = 1234  # the noise of the one-sample ELBO on the test set is fixed, so epochs compare fairly
 
 
+IWAE_BATCH, IWAE_CHUNK = 100, 50  # images per batch; samples per decoder call (5,000 rows stay in the CPU's cache)
+
+
 def _batches(images: torch.Tensor, labels: torch.Tensor | None, batch_size: int):
-    """(images, labels) in order; labels are None for a model that does not use them."""
-    labels_or_none = labels if labels is not None else torch.zeros(images.shape[0], dtype=torch.long)
-    for x, y in labelled_minibatches(Split(images, labels_or_none), batch_size, shuffle=False):
-        yield x, (y if labels is not None else None)
+    """(images, labels) slices in order; labels stay None for a model that does not use them."""
+    for start in range(0, images.shape[0], batch_size):
+        yield images[start:start + batch_size], None if labels is None else labels[start:start + batch_size]
 
 
 @torch.no_grad()
@@ -47,6 +48,23 @@ def evaluate_elbo(
     model.train(was_training)
     loss, recon, kl = (totals / images.shape[0]).tolist()
     return {"loss": loss, "recon": recon, "kl": kl}
+
+
+def decoder_log_likelihood(
+    model: VAE, x: torch.Tensor, labels: torch.Tensor | None = None
+) -> Callable[[torch.Tensor], torch.Tensor]:
+    """log p(x|z) of a batch x (B, C, H, W) under the model's decoder, as a function of z (k, B, D) -> (k, B).
+
+    labels: (B,) class indices, needed by a conditional model only.
+    """
+
+    def log_px_given_z(z: torch.Tensor) -> torch.Tensor:
+        k = z.shape[0]
+        repeated = None if labels is None else labels.repeat(k)  # (B,) -> (k*B,), in z.flatten(0, 1)'s order
+        logits = model.decoder(z.flatten(0, 1), repeated)  # (k, B, D) -> (k*B, C, H, W)
+        return model.likelihood.log_prob_samples(logits.unflatten(0, z.shape[:2]), x)  # (k, B)
+
+    return log_px_given_z
 
 
 def importance_weighted_log_px(
@@ -79,8 +97,8 @@ def iwae_log_likelihood(
     model: VAE,
     images: torch.Tensor,
     num_samples: int,
-    batch_size: int = 100,
-    chunk_size: int = 50,  # samples per decoder call: 5,000 rows of 784 logits stay in the CPU's cache better
+    batch_size: int = IWAE_BATCH,
+    chunk_size: int = IWAE_CHUNK,
     seed: int = EVAL_SEED,
     progress: bool = False,
     labels: torch.Tensor | None = None,
@@ -101,21 +119,16 @@ def iwae_log_likelihood(
                      disable=not progress):
         x = x.to(device)
 
-        def log_px_given_z(z: torch.Tensor) -> torch.Tensor:
-            k = z.shape[0]
-            repeated = None if y is None else y.repeat(k)  # (B,) -> (k*B,), in z.flatten(0, 1)'s order
-            logits = model.decoder(z.flatten(0, 1), repeated)  # (k, B, D) -> (k*B, C, H, W)
-            return model.likelihood.log_prob_samples(logits.unflatten(0, z.shape[:2]), x)  # (k, B)
-
         mu, logvar = model.encoder(x, y)  # (B, D), (B, D)
+        log_px_given_z = decoder_log_likelihood(model, x, y)
         estimates.append(importance_weighted_log_px(mu, logvar, log_px_given_z, num_samples, chunk_size, generator))
     return torch.cat(estimates).cpu()  # (N,)
 
 
 @torch.no_grad()
 def iwae_seconds_estimate(
-    model: VAE, images: torch.Tensor, num_samples: int, batch_size: int = 100, chunk_size: int = 100,
-    labels: torch.Tensor | None = None,
+    model: VAE, images: torch.Tensor, num_samples: int, batch_size: int = IWAE_BATCH,
+    chunk_size: int = IWAE_CHUNK, labels: torch.Tensor | None = None,
 ) -> float:
     """Seconds iwae_log_likelihood would take on all of `images`, from timing one chunk of one batch."""
     import time

@@ -68,6 +68,8 @@ class Bernoulli(Likelihood):
         is not vectorised on CPUs). Where exp(l) is below float precision the
         term it drops is under 1e-7 per pixel.
         """
+        if torch.is_grad_enabled() and logits.requires_grad:  # the in-place passes below would break autograd
+            return super().log_prob_samples(logits, x)
         k, batch = logits.shape[:2]
         flat = logits.reshape(k, batch, -1)  # (k, B, P)
         dot = torch.einsum("kbp,bp->kb", flat, x.reshape(batch, -1).to(flat.dtype))  # (k, B)

@@ -1,7 +1,7 @@
 """Judging q over a data set: the aggregate posterior, ELBO surgery, per-image refinement of q.
 
 Equation labels refer to the chapter "When latents go unused".
-evaluate.py keeps the test ELBO, the IWAE estimate and the active units.
+evaluate.py keeps the test ELBO, the IWAE estimate (and its decoder_log_likelihood) and the active units.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import NamedTuple
 import torch
 
 from .losses import LOG_2PI, gaussian_kl, log_normal, log_standard_normal
-from .model import VAE, reparameterize
+from .model import reparameterize
 
 LogLikelihood = Callable[[torch.Tensor], torch.Tensor]  # z (S, B, D) -> log p(x|z) (S, B)
 
@@ -89,18 +89,6 @@ def elbo_surgery(
         sum_se=noise.pow(2).mean().sqrt().item() / math.sqrt(n),
         log_n=math.log(n),
     )
-
-
-def decoder_log_likelihood(model: VAE, x: torch.Tensor) -> LogLikelihood:
-    """log p(x|z) of a batch x (B, C, H, W) under the model's decoder, as a function of z (S, B, D) -> (S, B)."""
-
-    def log_px_given_z(z: torch.Tensor) -> torch.Tensor:
-        samples = z.shape[0]
-        logits = model.decoder(z.flatten(0, 1))  # (S*B, C, H, W)
-        targets = x.expand(samples, *x.shape).flatten(0, 1)  # (S*B, C, H, W)
-        return model.likelihood.log_prob(logits, targets).view(z.shape[:2])  # (S, B)
-
-    return log_px_given_z
 
 
 def elbo_per_image(
