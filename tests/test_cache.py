@@ -40,6 +40,7 @@ def test_hit_and_miss_give_the_model_on_the_training_device(toy_split, tmp_path,
     monkeypatch.setattr(cache, "fit", None)  # a hit must not train
     hit = cache.cached_fit(SMALL, quick(), toy_split, toy_split, root=tmp_path)
     assert asked == [torch.device("cpu")]
+    assert hit.cached and not miss.cached  # what a chapter's progress line reports
     assert next(hit.model.parameters()).device == next(miss.model.parameters()).device
     for a, b in zip(hit.model.state_dict().values(), miss.model.state_dict().values()):
         torch.testing.assert_close(a, b)

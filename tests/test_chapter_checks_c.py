@@ -23,7 +23,8 @@ def test_animation_starts_itself_and_loads_nothing_remote(track, label):
     html = animation_html(FRAMES, titles=list("abcd"), track=track,
                           track_label=label, mode="loop")
     player = re.search(r"(anim[0-9a-f]+) = new Animation", html).group(1)
-    assert f"window.{player}.play_animation()" in html  # autoplay script
+    assert f"var player = window.{player};" in html and "player.play_animation()" in html  # autoplay script
+    assert "player.pause_animation()" in html  # and its stop once the image has left the page
     assert "https://" not in html and "http://" not in html  # no CDN
     assert 'class="fa ' not in html  # icons are text, not Font Awesome
     assert html.count("data:image/png;base64") == len(FRAMES)

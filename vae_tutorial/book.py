@@ -12,6 +12,7 @@ from pathlib import Path
 from .cache import CACHE_ENV_VAR, cached_fit
 from .config import ModelConfig, TrainConfig
 from .data import DATA_ENV_VAR, Split, load_split
+from .progress import TrainingStatus
 from .runtime import reuse_freed_memory
 from .train import FitResult, set_seed
 
@@ -79,10 +80,17 @@ def configs(plan: Budget, epochs: int, **settings) -> tuple[ModelConfig, TrainCo
 def train_model(plan: Budget, train: Split, test: Split, epochs: int | None = None, **settings) -> FitResult:
     """Train a VAE once and cache it (by its settings); later calls, here or in other chapters, load it.
 
-    Without epochs, the reference model: latent 20, beta 1, plan.reference_epochs epochs.
+    Without epochs, the reference model: latent 20, beta 1, plan.reference_epochs epochs. A line
+    under the cell says which epoch of how many is running and how long is left, or that the model
+    came from the cache.
     """
     model_config, train_config = configs(plan, epochs or plan.reference_epochs, **settings)
-    return cached_fit(model_config, train_config, train, test)
+    named = ", ".join(f"{key} {value}" for key, value in settings.items())
+    status = TrainingStatus(f"model ({named})" if named else "reference model (latent 20, beta 1)",
+                            train_config.epochs)
+    result = cached_fit(model_config, train_config, train, test, callback=status)
+    status.finish(result)
+    return result
 
 
 class LivePlot:
@@ -213,14 +221,27 @@ ICONS = {  # Font Awesome 4 class -> a text glyph for the same button
 
 
 # Starts the to_jshtml player once the page (or the notebook output) is in
-# place: the player object is created by a zero-delay timeout, so poll.
+# place: the player object is created by a zero-delay timeout, so poll. Stops
+# it for good once its image has left the page (a closed JupyterLab tab, a
+# cleared output): matplotlib's player would otherwise keep its timer and
+# report an error on every frame.
 AUTOPLAY = """
 <script>
 (function () {
   var tries = 0;
   function start() {
-    if (typeof window.ANIM === "object") { window.ANIM.play_animation(); }
-    else if (tries++ < 100) { setTimeout(start, 50); }
+    var player = window.ANIM;
+    if (typeof player !== "object") {
+      if (tries++ < 100) { setTimeout(start, 50); }
+      return;
+    }
+    player.play_animation();
+    var watch = setInterval(function () {
+      if (!document.getElementById(player.img_id)) {
+        player.pause_animation();
+        clearInterval(watch);
+      }
+    }, 500);
   }
   if (document.readyState === "complete") { setTimeout(start, 0); }
   else { window.addEventListener("load", start); }

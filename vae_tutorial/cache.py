@@ -101,7 +101,7 @@ def cached_fit(
             if history and history[-1]["epoch"] >= train_config.epochs:
                 for record in history if callback else ():
                     callback(record, model)
-                return FitResult(model, history)
+                return FitResult(model, history, cached=True)
         text = (json.dumps(settings, indent=2, sort_keys=True) + "\n").encode()
         atomic_write(out / KEY_NAME, lambda file: file.write(text))
         return fit(model_config, train_config, train_data, test_data, out_dir=out,

@@ -35,7 +35,8 @@ def sweep_betas(
         metrics = {**evaluate_model(result.model, test_data, iwae_samples=iwae_samples), "epochs": len(result.history)}
         seconds = statistics.median(r["epoch_seconds"] for r in result.history)  # robust to a paused epoch
         rows.append({**{k: metrics[k] for k in COLUMNS if k in metrics}, "beta": beta,
-                     "seconds_per_epoch": seconds, "kl_per_dim": metrics["kl_per_dim"], "model": result.model})
+                     "seconds_per_epoch": seconds, "kl_per_dim": metrics["kl_per_dim"], "model": result.model,
+                     "cached": result.cached})
     return rows
 
 

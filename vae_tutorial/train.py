@@ -37,6 +37,7 @@ EpochCallback = Callable[[dict, VAE], None]
 class FitResult(NamedTuple):
     model: VAE
     history: list[dict]  # one record per epoch; losses in nats per image
+    cached: bool = False  # loaded from cached_fit's folder, not trained by this call
 
 
 def set_seed(seed: int) -> None:

@@ -1,0 +1,47 @@
+"""The line under a chapter's training cell: epoch k of n, time left, or where the model came from."""
+
+from __future__ import annotations
+
+import pytest
+
+from vae_tutorial.progress import TrainingStatus, duration
+from vae_tutorial.train import FitResult
+
+
+@pytest.mark.parametrize("seconds, text", [(4.4, "4 s"), (59.6, "1 min 00 s"), (200, "3 min 20 s"),
+                                           (3725, "1 h 02 min")])
+def test_duration_reads_as_a_person_says_it(seconds, text):
+    assert duration(seconds) == text
+
+
+def _status(epochs):
+    lines = []
+    return TrainingStatus("VAE", epochs, display_line=lines.append), lines
+
+
+def test_each_epoch_replaces_the_line_with_the_epoch_of_the_total_and_the_time_left():
+    status, lines = _status(50)
+    assert "training 50 epochs" in lines[0]  # shown before the first epoch ends
+    status({"epoch": 1, "epoch_seconds": 18.0, "beta": 1.0})
+    status({"epoch": 2, "epoch_seconds": 18.0, "beta": 1.0})
+    assert lines[-1] == "VAE: epoch 2 of 50, 18.0 s per epoch, about 14 min 24 s left"
+    status({"epoch": 50, "epoch_seconds": 18.0, "beta": 1.0})
+    assert "left" not in lines[-1] and "epoch 50 of 50" in lines[-1]
+
+
+def test_a_warm_up_or_a_sweep_names_the_kl_weight_in_force():
+    status, lines = _status(3)
+    status({"epoch": 1, "epoch_seconds": 2.0, "beta": 4.0})
+    assert lines[-1].startswith("VAE (KL weight 4): epoch 1 of 3")
+
+
+def test_the_last_line_tells_a_cached_model_from_a_trained_one():
+    history = [{"epoch": e, "epoch_seconds": s} for e, s in [(1, 10.0), (2, 12.0), (3, 30.0)]]
+    status, lines = _status(3)
+    status.finish(FitResult(None, history, cached=True))
+    assert lines[-1] == ("VAE: loaded from the cache (runs/cache), 3 epochs trained earlier at 12.0 s per epoch; "
+                         "nothing trained now")
+    status.finish(FitResult(None, history))
+    assert lines[-1].startswith("VAE: trained 3 epochs in ") and "cache" not in lines[-1]
+    status.finish_all(trained=2, loaded=3)
+    assert "2 model(s) trained" in lines[-1] and "3 loaded from the cache" in lines[-1]

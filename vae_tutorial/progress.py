@@ -1,0 +1,80 @@
+"""One line of progress under a chapter's training cell: which epoch of how many, how long is left.
+
+Training a chapter's model in full mode takes minutes to an hour on a CPU; a
+student should see that it runs and when it ends, and whether a model was
+trained at all or loaded from the cache. The line is one display, updated in
+place after every epoch (in JupyterLab and in the built site, which shows its
+last state).
+"""
+
+from __future__ import annotations
+
+import time
+
+
+def duration(seconds: float) -> str:
+    """"45 s", "3 min 20 s", "1 h 05 min": as precise as a reader needs."""
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
+class TrainingStatus:
+    """An epoch callback (`record, model`) that keeps one line up to date: call it from fit's callback."""
+
+    def __init__(self, what: str, epochs: int, display_line=None):
+        self.what, self.epochs = what, epochs
+        self.started = time.monotonic()
+        self.show = display_line or _display_line()
+        self.show(f"{what}: training {epochs} epochs; the first epoch's time gives an estimate of the rest")
+
+    def __call__(self, record: dict, model=None) -> None:
+        epoch, seconds = record["epoch"], record.get("epoch_seconds", 0.0)
+        left = (self.epochs - epoch) * seconds
+        weight = f" (KL weight {record['beta']:g})" if record.get("beta", 1) != 1 else ""
+        self.show(f"{self.what}{weight}: epoch {epoch} of {self.epochs}, {seconds:.1f} s per epoch"
+                  + (f", about {duration(left)} left" if left > 0 else ""))
+
+    def finish_all(self, trained: int, loaded: int) -> None:
+        """The last line after several models (a sweep): how many were trained now, how many loaded."""
+        self.show(f"{self.what}: {trained} model(s) trained in {duration(time.monotonic() - self.started)}, "
+                  f"{loaded} loaded from the cache (runs/cache)")
+
+    def finish(self, result) -> None:
+        """The last line: trained in how long, or loaded (with how long it had taken)."""
+        history = result.history
+        per_epoch = sorted(r["epoch_seconds"] for r in history)[len(history) // 2] if history else 0.0
+        if result.cached:
+            self.show(f"{self.what}: loaded from the cache (runs/cache), {len(history)} epochs trained earlier "
+                      f"at {per_epoch:.1f} s per epoch; nothing trained now")
+        else:
+            self.show(f"{self.what}: trained {len(history)} epochs in {duration(time.monotonic() - self.started)}")
+
+
+def _display_line():
+    """A function that shows a line of text, replacing the line it showed before."""
+    from IPython.display import display
+
+    handle = None
+
+    def show(text: str) -> None:
+        nonlocal handle
+        if handle is None:
+            handle = display(_Line(text), display_id=True)
+        else:
+            handle.update(_Line(text))
+
+    return show
+
+
+class _Line:
+    """Plain text for IPython's display, without quotes."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
