@@ -6,7 +6,7 @@ fails on any warning or cell error. `jupyter-book build .` must give the same
 pages. Then every page is loaded in headless Chromium at desktop (1400 x 1000)
 and phone (390 x 844) width and checked: MathJax has typeset every equation and
 none is wider than its column; every image has loaded, every figure has a
-caption and is shown near its natural size; code and outputs fit the column;
+caption (the paragraph after it) and is shown near its natural size; code and outputs fit the column;
 tables are tables; nothing raw or cryptic is in the text; the console is clean
 and nothing is fetched from another host; animations play. Screenshots land in
 _build/screenshots/ for a person to look at.
@@ -218,15 +218,21 @@ return Array.from(document.querySelectorAll('div.cell div.highlight pre, div.cel
 """
 
 _UNCAPTIONED_FIGURES = """
+// A figure is a cell's image output; its caption is the paragraph right after the cell, "Figure C.k. ..."
+// (prose, so that JupyterLab shows it too).
 return Array.from(document.querySelectorAll('.cell_output img, article img'))
   .filter(i => !i.closest('.bd-header, .navbar, .sidebar-primary-items__start, .bd-sidebar-primary'))
-  .filter(i => { const f = i.closest('figure'); return !f || !f.querySelector('figcaption .caption-number'); })
+  .filter(i => {
+    const cell = i.closest('div.cell');
+    const next = cell && cell.nextElementSibling;
+    return !(next && next.tagName === 'P' && /^Figure \\d+\\.\\d+\\. \\S/.test(next.innerText));
+  })
   .map(i => (i.id || i.src).slice(0, 60));
 """
 
 _SHRUNK_FIGURES = """
 const least = arguments[0];
-return Array.from(document.querySelectorAll('figure img'))
+return Array.from(document.querySelectorAll('.cell_output img'))
   .filter(i => i.naturalWidth > 0 && i.getBoundingClientRect().width < least * i.naturalWidth)
   .map(i => [i.id || i.src.slice(-40), Math.round(i.getBoundingClientRect().width), i.naturalWidth]);
 """

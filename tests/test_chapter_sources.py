@@ -8,13 +8,16 @@ JupyterLab cannot render, figures without a caption.
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import jupytext
 import pytest
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "book" / "_ext"))
+
 ROOT = Path(__file__).resolve().parents[1]
-CHAPTERS = sorted((ROOT / "notebooks").glob("*.md"))
+CHAPTERS = sorted((ROOT / "notebooks").glob("[0-9]*.md"))
 CODE_LINE = 79  # the content column shows about 86 monospace characters at 1400 px; PEP 8's 79 leaves room
 
 
@@ -44,16 +47,90 @@ def test_prose_uses_what_jupyterlab_renders(chapter):
     assert undefined == [], f"{path.name}: {{eval}} names no code cell assigns: {undefined}"
 
 
-def test_every_image_cell_is_a_captioned_figure(chapter):
-    """A cell that draws (plt.show, a figure display) has a caption and a name for {numref}."""
+def test_every_figure_has_a_numbered_caption_in_the_text(chapter):
+    """A cell that draws is followed by its caption, "**Figure C.k.** ...", numbered in order.
+
+    The caption is prose (a markdown cell), not cell metadata: jupyterlab-myst shows no caption kept
+    in a code cell's metadata, and resolves no {numref}, so the site and JupyterLab show this text."""
     path, notebook = chapter
-    bare = []
+    number = int(path.name[:2])
+    bare, found = [], []
+    for before, cell in zip([None] + notebook.cells[:-1], notebook.cells):
+        caption = re.match(r"\*\*Figure (\d+)\.(\d+)\.\*\* \S", cell.source)
+        if cell.cell_type == "markdown" and caption:
+            assert before is not None and before.cell_type == "code", f"{path.name}: {caption.group(0)} after no figure"
+            found.append((int(caption.group(1)), int(caption.group(2))))
+        draws = re.search(r"plt\.show\(\)|display\(fig|animation_html\(|LivePlot\(", before.source) if before else None
+        if before is not None and before.cell_type == "code" and draws and not caption:
+            bare.append(before.source.splitlines()[0][:60])
+    assert bare == [], f"{path.name}: figures without a caption right after them: {bare}"
+    assert found == [(number, k) for k in range(1, len(found) + 1)], f"{path.name}: figure numbers {found}"
+    assert "mystnb" not in str([cell.metadata for cell in notebook.cells]), f"{path.name}: a caption in metadata"
+
+
+def _figure_numbers(path: Path) -> set[str]:
+    return set(re.findall(r"^\*\*Figure (\d+\.\d+)\.\*\*", path.read_text(), re.M))
+
+
+def _equation_labels(path: Path) -> list[str]:
+    return re.findall(r"^:label: *(\S+)", path.read_text(), re.M)
+
+
+PAGES = sorted((ROOT / "book").glob("*.md"))
+
+
+@pytest.mark.parametrize("path", CHAPTERS + PAGES, ids=lambda path: path.name)
+def test_references_are_text_both_renderers_show(path):
+    """No {cite}, {numref} or {eq} to another chapter (JupyterLab shows "⚠ label" for each): figure
+    numbers as text that names an existing figure, citations and other chapters' equations as links."""
+    text = path.read_text()
+    assert not re.search(r"\{(cite(:\w+)?|numref|ref|bibliography)\}", text), f"{path.name}: a role JupyterLab cannot resolve"
+    own = _equation_labels(path)
+    foreign = [label for label in re.findall(r"\{eq\}`([^`]+)`", text) if label not in own]
+    assert foreign == [], f"{path.name}: {{eq}} to equations of other chapters: {foreign}"
+    figures = {number for chapter in CHAPTERS for number in _figure_numbers(chapter)}
+    unknown = sorted(set(re.findall(r"Figures? (\d+\.\d+)", text)) - figures)
+    assert unknown == [], f"{path.name}: references to figures that do not exist: {unknown}"
+    for chapter_number, equation, target in re.findall(r"\[\((\d+)\.(\d+)\)\]\(([^)]+)\)", text):
+        linked = (path.parent / target).resolve()
+        assert linked.is_file() and int(linked.name[:2]) == int(chapter_number), f"{path.name}: ({chapter_number}.{equation}) links to {target}"
+        assert int(equation) <= len(_equation_labels(linked)), f"{path.name}: {target} has no equation {equation}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS + PAGES, ids=lambda path: path.name)
+def test_citations_link_to_an_entry_of_the_bibliography_by_its_author_and_year(path):
+    from bibliography_page import author_year, entries
+
+    cited = {author_year(entry) for entry in entries().values()}
+    textual = {f"{who} ({year})" for who, year in (label.rsplit(", ", 1) for label in cited)}
+    links = re.findall(r"\[([^\]]+)\]\((?:\.\./book/)?bibliography\.md\)", path.read_text())
+    unknown = [text for text in links if text not in cited | textual]
+    assert unknown == [], f"{path.name}: citations that match no entry of references.bib: {unknown}"
+
+
+def test_the_bibliography_page_is_generated_from_references_bib():
+    from bibliography_page import PAGE, render_page
+
+    assert PAGE.read_text() == render_page(), "run: python book/_ext/bibliography_page.py"
+
+
+@pytest.mark.parametrize("path", CHAPTERS + PAGES, ids=lambda path: path.name)
+def test_saving_unchanged_in_jupyterlab_writes_the_same_bytes(path):
+    """What jupytext writes when JupyterLab saves the file, with the config beside it (jupytext.toml)."""
+    from jupytext.config import load_jupytext_configuration_file
+
+    config = load_jupytext_configuration_file(str(path.parent / "jupytext.toml"))
+    text = path.read_text()
+    notebook = jupytext.reads(text, fmt="md")
+    written_as = notebook.metadata.get("jupytext", {}).get("text_representation", {}).get("format_name", "markdown")
+    fmt = {"extension": ".md", "format_name": written_as, "notebook_metadata_filter": config.notebook_metadata_filter,
+           "cell_metadata_filter": config.cell_metadata_filter}
+    notebook.metadata.setdefault("kernelspec", {"name": "python3", "display_name": "Python 3 (ipykernel)",
+                                                "language": "python"})  # what JupyterLab's kernel sets
     for cell in notebook.cells:
-        draws = cell.cell_type == "code" and re.search(r"plt\.show\(\)|display\(fig", cell.source)
-        figure = cell.metadata.get("mystnb", {}).get("figure", {})
-        if draws and not (figure.get("caption") and figure.get("name")):
-            bare.append(cell.source.splitlines()[0][:60])
-    assert bare == [], f"{path.name}: figures without caption or name: {bare}"
+        if cell.cell_type == "markdown" and "{eval}" in cell.source:
+            cell.metadata["user_expressions"] = [{"expression": "x", "result": {"status": "ok"}}]
+    assert jupytext.writes(notebook, fmt=fmt) == text, f"{path.name}: a save would rewrite it"
 
 
 def test_solutions_are_closed_dropdowns(chapter):
@@ -71,3 +148,16 @@ def test_inline_math_closes_on_its_line(chapter):
     open_lines = [line for cell in notebook.cells if cell.cell_type == "markdown"
                   for line in cell.source.splitlines() if line.replace("$$", "").count("$") % 2]
     assert open_lines == [], f"{path.name}: inline math broken over lines: {open_lines[:3]}"
+
+
+def test_jupyterlab_reaches_the_books_pages_from_the_notebooks_folder():
+    """`jupyter lab notebooks` serves notebooks/ only: notebooks/book/ links each page of book/ (files,
+    not the folder: a folder link would close a loop with book/notebooks that sphinx-external-toc's
+    recursive glob follows without end), so the chapters' links to ../book/*.md open in JupyterLab."""
+    served = ROOT / "notebooks" / "book"
+    assert served.is_dir() and not served.is_symlink()
+    for page in [*PAGES, ROOT / "book" / "jupytext.toml"]:
+        link = served / page.name
+        assert link.is_symlink() and link.resolve() == page.resolve(), f"notebooks/book/{page.name}"
+    linked = {target for chapter in CHAPTERS for target in re.findall(r"\]\(\.\./book/([^)#]+)", chapter.read_text())}
+    assert linked and all((served / name).is_file() for name in linked), linked

@@ -1,13 +1,17 @@
 """The chapters as a student meets them: `jupyter lab`, a double-click, Run All.
 
-JupyterLab is started from this environment on a free loopback port with a
-token, with empty user settings (so what is tested is the setting the project
-installs, not one left on this machine), and driven in headless Chromium. For
-every chapter: a double-click in the file browser opens it as a notebook; Run
-All (quick mode) ends without an error output; no raw MyST role or directive
-is left in the rendered text; the solutions are closed; the numbers the site
-shows are in the text. In chapter 8 the latent explorer's picture follows its
-slider. Screenshots land in _build/screenshots/.
+JupyterLab is started from this environment as `jupyter lab notebooks` starts
+it (the notebooks folder as its root), on a copy of the sources, a free
+loopback port with a token and a fresh home folder: JupyterLab's default
+settings plus what the project installs into the environment, nothing set by
+the test (windowing included). Driven in headless Chromium, for every chapter:
+a double-click in the file browser opens it as a notebook; after one Run All
+(quick mode) there is no error output; every {eval} is filled, with the
+numbers the site shows; no raw MyST and no "⚠ label" of an unresolved
+reference is left; every figure has its caption; the solutions are closed;
+every link to another page resolves; and saving the chapter writes back the
+same bytes. In chapter 8 the latent explorer's picture follows its slider.
+Screenshots land in _build/screenshots/.
 """
 
 from __future__ import annotations
@@ -21,36 +25,36 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from _browser import ROOT, chromium, free_port, require, screenshot
+from _browser import ROOT, chromium, copy_sources, free_port, require, screenshot
 
-CHAPTERS = sorted(path.name for path in (ROOT / "notebooks").glob("*.md"))
+CHAPTERS = sorted(path.name for path in (ROOT / "notebooks").glob("[0-9]*.md"))
 RAW_MYST = re.compile(r"\{(eval|eq|doc|numref|ref|cite(:[pt])?|glue(:\w+)?|math)\}`|^:::|```\{|^:class:|^:label:", re.M)
 
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    """A JupyterLab server on 127.0.0.1 serving the repository; stopped at the end."""
+    """`jupyter lab notebooks` on 127.0.0.1, in a copy of the sources; stopped at the end.
+
+    Yields the address, the token and the served notebooks folder (saves land in the copy)."""
     jupyter_lab = require("jupyter-lab", "install the book extra: pip install -e '.[dev]'")
     home = tmp_path_factory.mktemp("jupyter-home")
+    sources = copy_sources(tmp_path_factory.mktemp("student") / "vae-tutorial")
     port, token = free_port(), secrets.token_hex(16)
     env = {**os.environ, "VAE_TUTORIAL_QUICK": "1",
            "JUPYTER_CONFIG_DIR": str(home / "config"), "JUPYTERLAB_SETTINGS_DIR": str(home / "settings"),
            "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"), "JUPYTER_RUNTIME_DIR": str(home / "runtime")}
     env.setdefault("VAE_TUTORIAL_DATA", str(ROOT / "data"))
-    command = [jupyter_lab, "--no-browser", "--ip=127.0.0.1", f"--port={port}", f"--IdentityProvider.token={token}",
-               f"--ServerApp.root_dir={ROOT}", "--LabApp.expose_app_in_browser=True", "--allow-root"]
+    command = [jupyter_lab, "notebooks", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+               f"--IdentityProvider.token={token}", "--LabApp.expose_app_in_browser=True", "--allow-root"]
     news = home / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
     news.parent.mkdir(parents=True)
     news.write_text('{"fetchNews": "false"}')  # no "get notified about Jupyter news?" box over the screenshots
-    tracker = home / "settings" / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
-    tracker.parent.mkdir(parents=True)
-    tracker.write_text('{"windowingMode": "none"}')  # every cell in the page, so the test can read them all
     log = (home / "lab.log").open("w")
-    server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+    server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=sources)
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_for(lambda: _answers(f"{base}/api/status?token={token}"), 120, "JupyterLab did not start")
-        yield base, token
+        yield base, token, sources / "notebooks"
     finally:
         server.terminate()
         try:
@@ -62,14 +66,12 @@ def lab(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def student(lab):
-    """A browser with JupyterLab open on the notebooks folder, as after `jupyter lab` and a click on it."""
-    base, token = lab
+    """A browser with JupyterLab open, as after `jupyter lab notebooks`."""
+    base, token, _ = lab
     driver = chromium(1400, 1000)
     driver.get(f"{base}/lab?token={token}")
-    _wait_for(lambda: "notebooks" in _listing(driver), 120, "the file browser did not show the notebooks folder")
-    driver.execute_script("window.jupyterapp.commands.execute('filebrowser:activate')")  # the folder icon
-    _double_click(driver, "notebooks")
-    _wait_for(lambda: CHAPTERS[0] in _listing(driver), 60, "the notebooks folder did not open")
+    driver.execute_script("window.jupyterapp && window.jupyterapp.commands.execute('filebrowser:activate')")
+    _wait_for(lambda: CHAPTERS[0] in _listing(driver), 180, "the file browser did not list the chapters")
     yield driver
     driver.quit()
 
@@ -78,11 +80,13 @@ def test_the_file_browser_lists_each_chapter_once(student):
     names = _listing(student)
     assert sorted(n for n in names if n.endswith(".md")) == CHAPTERS
     assert not [n for n in names if n.endswith(".ipynb")], f"generated notebooks beside the chapters: {names}"
+    assert "book" in names, "the book's pages (landing page, Notation, Results, ...) are not reachable"
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
-def test_a_chapter_opens_as_a_notebook_runs_and_reads_like_the_site(student, book_html, chapter):
-    driver = student
+def test_a_chapter_opens_as_a_notebook_runs_and_reads_like_the_site(student, lab, book_html, chapter):
+    driver, served = student, lab[2]
+    source = (served / chapter).read_bytes()
     _double_click(driver, chapter)
     _wait_for(lambda: driver.execute_script(_CURRENT_NOTEBOOK_CELLS, chapter), 120,
               f"{chapter} did not open as a notebook (no cells)")
@@ -91,35 +95,50 @@ def test_a_chapter_opens_as_a_notebook_runs_and_reads_like_the_site(student, boo
     errors = driver.execute_script(_ERROR_OUTPUTS)
     assert errors == [], f"{chapter}: error outputs after Run All: {errors[:3]}"
 
+    # every {eval} filled after the one Run All, off-screen cells included (JupyterLab's windowing)
+    unfilled = _wait_for(lambda: driver.execute_script(_UNFILLED_EXPRESSIONS) or [], 90, "", until_false=True)
+    assert unfilled == [], f"{chapter}: {{eval}} left unfilled after Run All (cell, expected, filled): {unfilled[:5]}"
+    text = driver.execute_script(_RENDERED_MARKDOWN)
     site_numbers = _site_numbers(book_html / "notebooks" / chapter.replace(".md", ".html"))
-    deadline = time.monotonic() + 90  # jupyterlab-myst asks the kernel for each {eval} after the cells ran
-    while True:
-        text = driver.execute_script(_RENDERED_MARKDOWN)
-        missing = [n for n in site_numbers if n not in text]
-        if not missing or time.monotonic() > deadline:
-            break
-        time.sleep(1)
+    missing = [n for n in site_numbers if n not in text]
     assert not missing, f"{chapter}: numbers on the site not in JupyterLab's text: {missing}"
     raw = [text[max(0, m.start() - 60):m.end() + 30] for m in RAW_MYST.finditer(text)]
     assert raw == [], f"{chapter}: raw MyST in the rendered text: {raw}"
+    unresolved = driver.execute_script(_UNRESOLVED_REFERENCES)
+    assert unresolved == [], f"{chapter}: references JupyterLab could not resolve: {unresolved[:5]}"
+    captions = re.findall(r"^\*\*(Figure \d+\.\d+\.)\*\*", source.decode(), re.M)
+    shown = re.findall(r"Figure \d+\.\d+\.", text)
+    assert captions and all(c in shown for c in captions), f"{chapter}: captions {captions}, shown {shown}"
+    dead = driver.execute_async_script(_DEAD_LINKS)
+    assert dead == [], f"{chapter}: links that lead nowhere in JupyterLab: {dead}"
     solutions = driver.execute_script(
         "return Array.from(window.jupyterapp.shell.currentWidget.node"
         ".querySelectorAll('.jp-MarkdownCell .myst details')).map(d => d.open)")
     assert solutions and not any(solutions), f"{chapter}: solutions {solutions} (true = shown open)"
-    if chapter == "06_training.md":  # the paragraph that quotes the trained model's numbers, in view
-        decimals = [n for n in site_numbers if "." in n]  # a measured value, not a count like "3"
-        driver.execute_script(_SCROLL_TO_TEXT, decimals[0] if decimals else "")
+    if chapter in SHOTS:  # a paragraph with computed numbers, references and a caption, in view
+        driver.execute_script(_SCROLL_TO_TEXT, SHOTS[chapter][0])
         time.sleep(1)
-        screenshot(driver, "jupyterlab-chapter.png")
+        screenshot(driver, SHOTS[chapter][1])
+
+    assert driver.execute_async_script(_SAVE) == "saved", f"{chapter}: saving failed"
+    assert (served / chapter).read_bytes() == source, f"{chapter}: opening, running and saving changed the file"
+    driver.get_log("browser")  # read what was logged so far
     driver.execute_async_script(_CLOSE)
+    time.sleep(2)  # an animation left running would log an error on every frame (every 150 ms)
+    after_close = [e["message"][:160] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    assert after_close == [], f"{chapter}: errors in the console after its tab closed: {after_close[:3]}"
+
+
+SHOTS = {"03_elbo.md": ("Even the best diagonal", "jupyterlab-chapter-3.png"),
+         "06_training.md": ("Figure 6.1. The negative", "jupyterlab-chapter-6.png")}
 
 
 def test_the_launch_url_opens_a_chapter_and_its_widget_follows_the_slider(lab, book_html):
-    """The Binder-style URL /lab/tree/notebooks/<chapter>.md; then chapter 8's latent explorer."""
-    base, token = lab
+    """The Binder-style URL /lab/tree/<chapter>.md; then chapter 8's latent explorer."""
+    base, token, _ = lab
     driver = chromium(1400, 1000)
     try:
-        driver.get(f"{base}/lab/tree/notebooks/08_latent_space.md?token={token}")
+        driver.get(f"{base}/lab/tree/08_latent_space.md?token={token}")
         _wait_for(lambda: driver.execute_script(_CURRENT_NOTEBOOK_CELLS, "08_latent_space.md"), 120,
                   "the launch URL did not open chapter 8 as a notebook")
         assert driver.execute_async_script(_RUN_ALL) == "done"
@@ -155,13 +174,16 @@ def _answers(url: str) -> bool:
         return False
 
 
-def _wait_for(condition, seconds: float, message: str):
+def _wait_for(condition, seconds: float, message: str, until_false: bool = False):
+    """Poll condition until it is true (or, with until_false, false: then return its last value)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         value = condition()
-        if value:
+        if bool(value) != until_false:
             return value
         time.sleep(0.5)
+    if until_false:
+        return value
     pytest.fail(message)
 
 
@@ -234,6 +256,67 @@ return errors;
 _RENDERED_MARKDOWN = """
 return Array.from(window.jupyterapp.shell.currentWidget.node.querySelectorAll('.jp-MarkdownCell .myst'))
   .map(e => e.textContent).join('\\n');
+"""
+
+_UNFILLED_EXPRESSIONS = """
+// A markdown cell with {eval} roles must be rendered, hold one evaluated result per role (jupyterlab-myst
+// asks the kernel when the cell runs), show no expression error, and show no role's variable name in
+// place of its value.
+const out = [];
+window.jupyterapp.shell.currentWidget.content.widgets.forEach((cell, i) => {
+  if (cell.model.type !== 'markdown') return;
+  const source = cell.model.sharedModel.getSource();
+  const names = Array.from(source.matchAll(/\\{eval\\}`([^`]+)`/g), m => m[1]);
+  if (!names.length) return;
+  const rendered = cell.node.querySelector('.myst');
+  const results = cell.model.getMetadata('user_expressions') || [];
+  const ok = results.filter(r => r.result && r.result.status === 'ok').length;
+  const errors = cell.node.querySelectorAll('[data-mime-type="application/vnd.jupyter.stderr"]').length;
+  const rest = source.replace(/\\{eval\\}`[^`]+`/g, '');
+  const shownAsNames = rendered ? names.filter(n => !rest.includes(n)
+    && new RegExp('\\\\b' + n + '\\\\b').test(rendered.textContent)) : names;
+  if (ok < names.length || errors || shownAsNames.length) out.push([i, names.length, ok, shownAsNames]);
+});
+return out;
+"""
+
+_UNRESOLVED_REFERENCES = """
+// jupyterlab-myst marks what it cannot resolve with a warning sign and a "... Not Found" tooltip.
+const node = window.jupyterapp.shell.currentWidget.node;
+const found = [];
+node.querySelectorAll('.jp-MarkdownCell .myst *').forEach(e => {
+  const title = e.getAttribute('title') || '';
+  if (/not found/i.test(title)) found.push(title + ': ' + e.textContent.slice(0, 40));
+});
+node.querySelectorAll('.jp-MarkdownCell .myst').forEach(e => {
+  const at = e.textContent.indexOf('\u26a0');
+  if (at >= 0) found.push('warning sign: ' + e.textContent.slice(Math.max(0, at - 30), at + 40));
+});
+return found;
+"""
+
+_DEAD_LINKS = """
+// Every relative link of the chapter's text, resolved as JupyterLab resolves it, names a file the
+// server has (the book's pages through notebooks/book).
+const done = arguments[arguments.length - 1];
+const panel = window.jupyterapp.shell.currentWidget;
+const resolver = panel.content.rendermime.resolver;
+const contents = window.jupyterapp.serviceManager.contents;
+const links = new Set();
+panel.content.widgets.forEach(cell => {
+  if (cell.model.type !== 'markdown') return;
+  for (const m of cell.model.sharedModel.getSource().matchAll(/\\]\\(([^)#\\s]+\\.md)[^)]*\\)/g)) links.add(m[1]);
+});
+Promise.all(Array.from(links).map(href => resolver.resolveUrl(href)
+  .then(url => resolver.getDownloadUrl(url).then(() => url))
+  .then(path => contents.get(decodeURIComponent(path), {content: false}).then(() => null, () => href + ' -> ' + path))
+  .catch(e => href + ': ' + e)))
+  .then(results => done(results.filter(r => r !== null)));
+"""
+
+_SAVE = """
+const done = arguments[arguments.length - 1];
+window.jupyterapp.commands.execute('docmanager:save').then(() => done('saved')).catch(e => done('' + e));
 """
 
 _SCROLL_TO_TEXT = """
