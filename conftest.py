@@ -8,7 +8,9 @@ and the generated copy can never drift from the text.
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -19,6 +21,41 @@ NOTEBOOKS = Path(__file__).parent / "notebooks"
 
 def _is_chapter(path: Path) -> bool:
     return path.suffix == ".md" and path.parent.resolve() == NOTEBOOKS.resolve()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The chapters' exercise checks run on the reference answers (the answer cells hold `...`)."""
+    os.environ.setdefault("VAE_TUTORIAL_SOLUTIONS", "1")  # vae_tutorial.exercises.SOLUTIONS_ENV_VAR
+    config.stash[_WORK_TREE] = _work_tree_status()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Tests leave the repository as they found it: `git status` the same after the run as before."""
+    before = session.config.stash.get(_WORK_TREE, None)
+    after = _work_tree_status()
+    if before is not None and after is not None and after != before:
+        session.config.stash[_CHANGED] = sorted(set(after.splitlines()) ^ set(before.splitlines()))
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    changed = config.stash.get(_CHANGED, None)
+    if changed:
+        terminalreporter.write_line(f"FAILED: the tests changed the work tree (git status): {changed[:10]}", red=True)
+
+
+def _work_tree_status() -> str | None:
+    """`git status --porcelain` of the repository, or None where there is no git or no repository."""
+    try:
+        done = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=NOTEBOOKS.parent,
+                              capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout if done.returncode == 0 else None
+
+
+_WORK_TREE = pytest.StashKey[str | None]()
+_CHANGED = pytest.StashKey[list[str]]()
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector):

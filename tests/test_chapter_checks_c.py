@@ -24,7 +24,7 @@ def test_animation_starts_itself_and_loads_nothing_remote(track, label):
                           track_label=label, mode="loop")
     player = re.search(r"(anim[0-9a-f]+) = new Animation", html).group(1)
     assert f"var player = window.{player};" in html and "player.play_animation()" in html  # autoplay script
-    assert "player.pause_animation()" in html  # and its stop once the image has left the page
+    assert "player.pause_animation()" in html and "player.set_frame = " in html  # stops once its image is gone
     assert "https://" not in html and "http://" not in html  # no CDN
     assert 'class="fa ' not in html  # icons are text, not Font Awesome
     assert html.count("data:image/png;base64") == len(FRAMES)

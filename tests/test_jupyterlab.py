@@ -40,7 +40,8 @@ def lab(tmp_path_factory):
     home = tmp_path_factory.mktemp("jupyter-home")
     sources = copy_sources(tmp_path_factory.mktemp("student") / "vae-tutorial")
     port, token = free_port(), secrets.token_hex(16)
-    env = {**os.environ, "VAE_TUTORIAL_QUICK": "1",
+    student_env = {k: v for k, v in os.environ.items() if k != "VAE_TUTORIAL_SOLUTIONS"}  # a student's own answers
+    env = {**student_env, "VAE_TUTORIAL_QUICK": "1",
            "JUPYTER_CONFIG_DIR": str(home / "config"), "JUPYTERLAB_SETTINGS_DIR": str(home / "settings"),
            "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"), "JUPYTER_RUNTIME_DIR": str(home / "runtime")}
     env.setdefault("VAE_TUTORIAL_DATA", str(ROOT / "data"))
@@ -109,6 +110,11 @@ def test_a_chapter_opens_as_a_notebook_runs_and_reads_like_the_site(student, lab
     captions = re.findall(r"^\*\*(Figure \d+\.\d+\.)\*\*", source.decode(), re.M)
     shown = re.findall(r"Figure \d+\.\d+\.", text)
     assert captions and all(c in shown for c in captions), f"{chapter}: captions {captions}, shown {shown}"
+    exercises = sorted(set(re.findall(r"with exercise\((\d+)\)", source.decode())))
+    said = driver.execute_script(_EXERCISE_OUTPUTS)
+    unasked = [k for k in exercises if f"Exercise {k}: fill in `" not in said]
+    assert exercises and unasked == [], f"{chapter}: empty answers without a 'fill in' line: {unasked} ({said[:300]})"
+    assert "Traceback" not in said and "not yet" not in said, f"{chapter}: an empty answer judged wrong: {said[:300]}"
     dead = driver.execute_async_script(_DEAD_LINKS)
     assert dead == [], f"{chapter}: links that lead nowhere in JupyterLab: {dead}"
     solutions = driver.execute_script(
@@ -312,6 +318,13 @@ Promise.all(Array.from(links).map(href => resolver.resolveUrl(href)
   .then(path => contents.get(decodeURIComponent(path), {content: false}).then(() => null, () => href + ' -> ' + path))
   .catch(e => href + ': ' + e)))
   .then(results => done(results.filter(r => r !== null)));
+"""
+
+_EXERCISE_OUTPUTS = """
+// What the exercise checks printed: a student's answers are `...` until they write them.
+return window.jupyterapp.shell.currentWidget.content.widgets
+  .filter(c => c.model.type === 'code' && c.model.sharedModel.getSource().includes('exercise('))
+  .map(c => c.model.outputs.toJSON().map(o => [].concat(o.text || []).join('')).join('')).join('\\n');
 """
 
 _SAVE = """

@@ -24,24 +24,30 @@ def test_each_epoch_replaces_the_line_with_the_epoch_of_the_total_and_the_time_l
     assert "training 50 epochs" in lines[0]  # shown before the first epoch ends
     status({"epoch": 1, "epoch_seconds": 18.0, "beta": 1.0})
     status({"epoch": 2, "epoch_seconds": 18.0, "beta": 1.0})
-    assert lines[-1] == "VAE: epoch 2 of 50, 18.0 s per epoch, about 14 min 24 s left"
+    assert lines[-1] == "VAE:\n  epoch 2 of 50, 18.0 s each, about 14 min 24 s left"
     status({"epoch": 50, "epoch_seconds": 18.0, "beta": 1.0})
     assert "left" not in lines[-1] and "epoch 50 of 50" in lines[-1]
+
+
+def test_the_longest_line_fits_the_sites_column():
+    status, lines = _status(50)
+    status({"epoch": 1, "epoch_seconds": 1234.5, "beta": 0.125})
+    status.finish_all(trained=5, loaded=5)
+    assert max(len(line) for text in lines for line in text.splitlines()) <= 72, lines
 
 
 def test_a_warm_up_or_a_sweep_names_the_kl_weight_in_force():
     status, lines = _status(3)
     status({"epoch": 1, "epoch_seconds": 2.0, "beta": 4.0})
-    assert lines[-1].startswith("VAE (KL weight 4): epoch 1 of 3")
+    assert lines[-1].startswith("VAE:\n  epoch 1 of 3 (KL weight 4), 2.0 s each")
 
 
 def test_the_last_line_tells_a_cached_model_from_a_trained_one():
     history = [{"epoch": e, "epoch_seconds": s} for e, s in [(1, 10.0), (2, 12.0), (3, 30.0)]]
     status, lines = _status(3)
     status.finish(FitResult(None, history, cached=True))
-    assert lines[-1] == ("VAE: loaded from the cache (runs/cache), 3 epochs trained earlier at 12.0 s per epoch; "
-                         "nothing trained now")
+    assert lines[-1] == "VAE:\n  loaded from the cache (3 epochs, 12.0 s each)"
     status.finish(FitResult(None, history))
-    assert lines[-1].startswith("VAE: trained 3 epochs in ") and "cache" not in lines[-1]
+    assert lines[-1].startswith("VAE:\n  trained 3 epochs in ") and "cache" not in lines[-1]
     status.finish_all(trained=2, loaded=3)
     assert "2 model(s) trained" in lines[-1] and "3 loaded from the cache" in lines[-1]

@@ -86,8 +86,7 @@ def train_model(plan: Budget, train: Split, test: Split, epochs: int | None = No
     """
     model_config, train_config = configs(plan, epochs or plan.reference_epochs, **settings)
     named = ", ".join(f"{key} {value}" for key, value in settings.items())
-    status = TrainingStatus(f"model ({named})" if named else "reference model (latent 20, beta 1)",
-                            train_config.epochs)
+    status = TrainingStatus(f"model ({named})" if named else "reference model", train_config.epochs)
     result = cached_fit(model_config, train_config, train, test, callback=status)
     status.finish(result)
     return result
@@ -222,9 +221,9 @@ ICONS = {  # Font Awesome 4 class -> a text glyph for the same button
 
 # Starts the to_jshtml player once the page (or the notebook output) is in
 # place: the player object is created by a zero-delay timeout, so poll. Stops
-# it for good once its image has left the page (a closed JupyterLab tab, a
-# cleared output): matplotlib's player would otherwise keep its timer and
-# report an error on every frame.
+# it, before drawing, at the first frame after its image has left the page (a
+# closed JupyterLab tab, a cleared output): matplotlib's player would otherwise
+# keep its timer and report an error on every frame.
 AUTOPLAY = """
 <script>
 (function () {
@@ -235,13 +234,12 @@ AUTOPLAY = """
       if (tries++ < 100) { setTimeout(start, 50); }
       return;
     }
+    var setFrame = player.set_frame.bind(player);
+    player.set_frame = function (frame) {  // every frame passes here
+      if (document.getElementById(player.img_id)) { setFrame(frame); }
+      else { player.pause_animation(); }  // the image has left the page
+    };
     player.play_animation();
-    var watch = setInterval(function () {
-      if (!document.getElementById(player.img_id)) {
-        player.pause_animation();
-        clearInterval(watch);
-      }
-    }, 500);
   }
   if (document.readyState === "complete") { setTimeout(start, 0); }
   else { window.addEventListener("load", start); }

@@ -1,5 +1,8 @@
 """One line of progress under a chapter's training cell: which epoch of how many, how long is left.
 
+Two short lines, the model's name and its state, so that each fits the site's
+column without scrolling.
+
 Training a chapter's model in full mode takes minutes to an hour on a CPU; a
 student should see that it runs and when it ends, and whether a model was
 trained at all or loaded from the cache. The line is one display, updated in
@@ -28,30 +31,30 @@ class TrainingStatus:
     def __init__(self, what: str, epochs: int, display_line=None):
         self.what, self.epochs = what, epochs
         self.started = time.monotonic()
-        self.show = display_line or _display_line()
-        self.show(f"{what}: training {epochs} epochs; the first epoch's time gives an estimate of the rest")
+        shown = display_line or _display_line()
+        self.show = lambda state: shown(f"{what}:\n  {state}")  # the name, then the state under it
+        self.show(f"training {epochs} epochs (the time left shows after the first)")
 
     def __call__(self, record: dict, model=None) -> None:
         epoch, seconds = record["epoch"], record.get("epoch_seconds", 0.0)
         left = (self.epochs - epoch) * seconds
         weight = f" (KL weight {record['beta']:g})" if record.get("beta", 1) != 1 else ""
-        self.show(f"{self.what}{weight}: epoch {epoch} of {self.epochs}, {seconds:.1f} s per epoch"
+        self.show(f"epoch {epoch} of {self.epochs}{weight}, {seconds:.1f} s each"
                   + (f", about {duration(left)} left" if left > 0 else ""))
 
     def finish_all(self, trained: int, loaded: int) -> None:
         """The last line after several models (a sweep): how many were trained now, how many loaded."""
-        self.show(f"{self.what}: {trained} model(s) trained in {duration(time.monotonic() - self.started)}, "
-                  f"{loaded} loaded from the cache (runs/cache)")
+        self.show(f"{trained} model(s) trained in {duration(time.monotonic() - self.started)}, "
+                  f"{loaded} loaded from the cache")
 
     def finish(self, result) -> None:
         """The last line: trained in how long, or loaded (with how long it had taken)."""
         history = result.history
         per_epoch = sorted(r["epoch_seconds"] for r in history)[len(history) // 2] if history else 0.0
-        if result.cached:
-            self.show(f"{self.what}: loaded from the cache (runs/cache), {len(history)} epochs trained earlier "
-                      f"at {per_epoch:.1f} s per epoch; nothing trained now")
+        if result.cached:  # runs/cache: nothing trained now
+            self.show(f"loaded from the cache ({len(history)} epochs, {per_epoch:.1f} s each)")
         else:
-            self.show(f"{self.what}: trained {len(history)} epochs in {duration(time.monotonic() - self.started)}")
+            self.show(f"trained {len(history)} epochs in {duration(time.monotonic() - self.started)}")
 
 
 def _display_line():

@@ -1,0 +1,79 @@
+"""The exercise machinery: a learner's empty answer, a wrong one and a right one, and the build's reference."""
+
+from __future__ import annotations
+
+import pytest
+
+from vae_tutorial.exercises import SOLUTIONS_ENV_VAR, Unanswered, answer, exercise, unanswered
+
+
+def placeholder(a, x):
+    """Exercise 3: d BCE / d a."""
+    ...
+
+
+def written(a, x):
+    """Exercise 3: d BCE / d a."""
+    return a - x
+
+
+def returns_ellipsis_on_purpose(a):
+    return ...
+
+
+@pytest.mark.parametrize("value, empty", [(..., True), (None, True), (placeholder, True), (0.0, False),
+                                          (written, False), (returns_ellipsis_on_purpose, False), (len, False)])
+def test_a_placeholder_is_unanswered_and_anything_written_is_an_answer(value, empty):
+    assert unanswered(value) is empty
+
+
+@pytest.fixture
+def learner(monkeypatch):
+    monkeypatch.delenv(SOLUTIONS_ENV_VAR, raising=False)
+    said, warned = [], []
+    return said, warned, lambda number: exercise(number, show=said.append, warn=warned.append)
+
+
+def test_an_empty_answer_says_what_to_fill_in_and_the_run_goes_on(learner):
+    said, warned, check = learner
+    with check(1):
+        answer(..., 0.0, "binarized_floor")
+        raise AssertionError("the check goes on after an empty answer")  # pragma: no cover
+    assert warned == []
+    assert said == ["Exercise 1: fill in `binarized_floor` in the answer cell above (replace the ...), "
+                    "run that cell, then this one."]
+
+
+def test_a_wrong_answer_gives_one_line_with_the_checks_message(learner):
+    said, warned, check = learner
+    with check(2):
+        assert answer(0.5, 1.0, "answer_2") == 1.0, "0.5 is not it: the KL alone pulls sigma^2 to 1"
+    with check(3):
+        answer(written, None, "bce_grad")(1.0)  # raises TypeError: a missing argument
+    assert said == []
+    assert warned[0] == "Exercise 2: not yet. 0.5 is not it: the KL alone pulls sigma^2 to 1"
+    assert warned[1].startswith("Exercise 3: not yet. your answer raised TypeError: ") and "\n" not in warned[1]
+
+
+def test_a_right_answer_is_right(learner):
+    said, warned, check = learner
+    with check(2):
+        assert answer(1.0, 1.0, "answer_2") == 1.0
+    assert said == ["Exercise 2: right"] and warned == []
+
+
+def test_the_build_checks_the_reference_and_fails_when_it_fails(monkeypatch):
+    monkeypatch.setenv(SOLUTIONS_ENV_VAR, "1")
+    said = []
+    with exercise(2, show=said.append):
+        assert answer(..., 1.0, "answer_2") == 1.0
+    assert said == ["Exercise 2: right (the reference answer; in JupyterLab this checks yours)"]
+    with pytest.raises(AssertionError, match="wrong reference"):
+        with exercise(2, show=said.append):
+            assert answer(..., 0.5, "answer_2") == 1.0, "wrong reference"
+
+
+def test_outside_the_build_an_empty_answer_is_never_replaced_by_the_reference(monkeypatch):
+    monkeypatch.delenv(SOLUTIONS_ENV_VAR, raising=False)
+    with pytest.raises(Unanswered):
+        answer(placeholder, written, "bce_grad")

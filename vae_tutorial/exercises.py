@@ -1,0 +1,96 @@
+"""Exercise checks: the learner's answer, checked in one line; the reference answer, checked by the build.
+
+A chapter's exercises come in three cells. A hidden cell holds the reference
+answers as attributes of a class ``Reference``. The learner's answer cell holds
+``...`` placeholders. The check cell runs each exercise's check in a
+``with exercise(n):`` block, on ``answer(yours, Reference.x, "x")``:
+
+- in JupyterLab, an answer still ``...`` gives one line that says what to fill
+  in, a wrong answer one line that says what is wrong (no traceback), and a
+  right one "right";
+- when the book is built or the chapters run as tests (``$VAE_TUTORIAL_SOLUTIONS``
+  is set: by conftest.py and by the book's Sphinx configuration), an answer
+  left ``...`` is replaced by the reference answer, and a failing check fails
+  the build, so every check is run on the reference answer.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import os
+import sys
+import textwrap
+from types import TracebackType
+
+SOLUTIONS_ENV_VAR = "VAE_TUTORIAL_SOLUTIONS"
+
+
+def checking_solutions() -> bool:
+    """True where the build or the test suite runs the chapters: the reference answers are checked."""
+    return os.environ.get(SOLUTIONS_ENV_VAR, "").strip().lower() in ("1", "true", "yes")
+
+
+class Unanswered(Exception):
+    """An answer that is still the placeholder `...`."""
+
+
+def unanswered(value) -> bool:
+    """`...`, None, or a function whose body is only a docstring and `...`: not answered yet."""
+    if value is Ellipsis or value is None:
+        return True
+    if not inspect.isfunction(value):
+        return False
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(value)))
+    except (OSError, TypeError, SyntaxError):  # no source to read: a real function
+        return False
+    body = tree.body[0].body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        body = body[1:]  # the docstring
+    return len(body) == 1 and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+        and body[0].value.value is Ellipsis
+
+
+def answer(yours, reference, name: str):
+    """Your answer if you gave one; else the reference (building the book) or Unanswered (JupyterLab)."""
+    if not unanswered(yours):
+        return yours
+    if checking_solutions():
+        return reference
+    raise Unanswered(name)
+
+
+class exercise:  # noqa: N801 - used as `with exercise(1):`, like a statement
+    """`with exercise(n):` around one exercise's check: one line of verdict instead of a traceback."""
+
+    def __init__(self, number, show=print, warn=None):
+        self.name = f"Exercise {number}"
+        self.show = show  # the verdicts: right, or what to fill in
+        self.warn = warn or (lambda line: print(line, file=sys.stderr))  # a wrong answer: red in JupyterLab
+
+    def __enter__(self) -> "exercise":
+        return self
+
+    def __exit__(self, kind: type | None, error: BaseException | None, trace: TracebackType | None) -> bool:
+        if kind is None:
+            self.show(f"{self.name}: right" + (" (the reference answer; in JupyterLab this checks yours)"
+                                                if checking_solutions() else ""))
+            return False
+        if isinstance(error, Unanswered):
+            self.show(f"{self.name}: fill in `{error}` in the answer cell above (replace the ...), "
+                      f"run that cell, then this one.")
+            return True
+        if checking_solutions() or not isinstance(error, Exception):
+            return False  # the reference answer must pass: the build fails; Ctrl-C stays Ctrl-C
+        self.warn(f"{self.name}: not yet. {_one_line(error)}")
+        return True
+
+
+def _one_line(error: Exception) -> str:
+    """An assertion's own message, or the kind of error and its first line."""
+    text = str(error).strip().splitlines()
+    if isinstance(error, AssertionError):
+        return text[0] if text else "the check does not hold for this answer"
+    return f"your answer raised {type(error).__name__}" + (f": {text[0]}" if text else "")
