@@ -84,6 +84,27 @@ def test_the_file_browser_lists_each_chapter_once(student):
     assert "book" in names, "the book's pages (landing page, Notation, Results, ...) are not reachable"
 
 
+def test_every_extension_loads_without_a_version_conflict(lab):
+    """jupyterlab-myst, jupytext and the widgets' front ends agree with this JupyterLab (pinned in pyproject):
+    `jupyter labextension list` marks none, and the page logs no unmet shared-module version."""
+    listing = subprocess.run([require("jupyter", "install the book extra"), "labextension", "list"],
+                             capture_output=True, text=True, timeout=120)
+    text = re.sub(r"\x1b\[[0-9;]*m", "", listing.stdout + listing.stderr)
+    extensions = [line.strip() for line in text.splitlines() if re.search(r" v\d+\.\d+.* enabled", line)]
+    assert len(extensions) >= 3 and all(line.split("enabled")[1].strip().startswith("OK") for line in extensions), text
+    assert "not compatible" not in text, text
+    base, token, _ = lab
+    driver = chromium(1400, 1000)
+    try:
+        driver.get(f"{base}/lab?token={token}")
+        _wait_for(lambda: CHAPTERS[0] in _listing(driver), 180, "the file browser did not list the chapters")
+        conflicts = [e["message"][:200] for e in driver.get_log("browser")
+                     if re.search(r"Unsatisfied version|does not satisfy|Failed to create module|not found", e["message"])]
+        assert conflicts == [], f"JupyterLab's front end reports: {conflicts[:3]}"
+    finally:
+        driver.quit()
+
+
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_a_chapter_opens_as_a_notebook_runs_and_reads_like_the_site(student, lab, book_html, chapter):
     driver, served = student, lab[2]
