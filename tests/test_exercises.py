@@ -77,3 +77,12 @@ def test_outside_the_build_an_empty_answer_is_never_replaced_by_the_reference(mo
     monkeypatch.delenv(SOLUTIONS_ENV_VAR, raising=False)
     with pytest.raises(Unanswered):
         answer(placeholder, written, "bce_grad")
+
+
+def test_a_cell_above_not_run_is_not_called_a_wrong_answer(learner):
+    said, warned, check = learner
+    with check(4):
+        answer(Reference.free_bits_kl, None, "free_bits_kl")  # noqa: F821 - the folded cell was not run
+    assert warned == []
+    assert said == ["Exercise 4: name 'Reference' is not defined: run the cells above this one first "
+                    "(Run > Run All Above Selected Cell), then this one."]

@@ -84,6 +84,10 @@ class exercise:  # noqa: N801 - used as `with exercise(1):`, like a statement
             return True
         if checking_solutions() or not isinstance(error, Exception):
             return False  # the reference answer must pass: the build fails; Ctrl-C stays Ctrl-C
+        if isinstance(error, NameError):  # a cell above (the answers, the folded reference) has not run
+            self.show(f"{self.name}: {error}: run the cells above this one first "
+                      f"(Run > Run All Above Selected Cell), then this one.")
+            return True
         self.warn(f"{self.name}: not yet. {_one_line(error)}")
         return True
 
