@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from vae_tutorial.exercises import SOLUTIONS_ENV_VAR
+
 NOTEBOOKS = Path(__file__).parent / "notebooks"
 
 
@@ -25,7 +27,7 @@ def _is_chapter(path: Path) -> bool:
 
 def pytest_configure(config: pytest.Config) -> None:
     """The chapters' exercise checks run on the reference answers (the answer cells hold `...`)."""
-    os.environ.setdefault("VAE_TUTORIAL_SOLUTIONS", "1")  # vae_tutorial.exercises.SOLUTIONS_ENV_VAR
+    os.environ.setdefault(SOLUTIONS_ENV_VAR, "1")
     config.stash[_WORK_TREE] = _work_tree_status()
 
 

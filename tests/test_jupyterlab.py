@@ -27,6 +27,8 @@ from pathlib import Path
 import pytest
 from _browser import ROOT, chromium, copy_sources, free_port, require, screenshot
 
+from vae_tutorial.exercises import SOLUTIONS_ENV_VAR
+
 CHAPTERS = sorted(path.name for path in (ROOT / "notebooks").glob("[0-9]*.md"))
 RAW_MYST = re.compile(r"\{(eval|eq|doc|numref|ref|cite(:[pt])?|glue(:\w+)?|math)\}`|^:::|```\{|^:class:|^:label:", re.M)
 
@@ -40,7 +42,7 @@ def lab(tmp_path_factory):
     home = tmp_path_factory.mktemp("jupyter-home")
     sources = copy_sources(tmp_path_factory.mktemp("student") / "vae-tutorial")
     port, token = free_port(), secrets.token_hex(16)
-    student_env = {k: v for k, v in os.environ.items() if k != "VAE_TUTORIAL_SOLUTIONS"}  # a student's own answers
+    student_env = {k: v for k, v in os.environ.items() if k != SOLUTIONS_ENV_VAR}  # a student's own answers
     env = {**student_env, "VAE_TUTORIAL_QUICK": "1",
            "JUPYTER_CONFIG_DIR": str(home / "config"), "JUPYTERLAB_SETTINGS_DIR": str(home / "settings"),
            "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"), "JUPYTER_RUNTIME_DIR": str(home / "runtime")}

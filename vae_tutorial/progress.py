@@ -1,17 +1,18 @@
-"""One line of progress under a chapter's training cell: which epoch of how many, how long is left.
+"""Progress under a chapter's training cell: which epoch of how many, how long is left.
 
 Two short lines, the model's name and its state, so that each fits the site's
 column without scrolling.
 
 Training a chapter's model in full mode takes minutes to an hour on a CPU; a
 student should see that it runs and when it ends, and whether a model was
-trained at all or loaded from the cache. The line is one display, updated in
+trained at all or loaded from the cache. The lines are one display, updated in
 place after every epoch (in JupyterLab and in the built site, which shows its
 last state).
 """
 
 from __future__ import annotations
 
+import statistics
 import time
 
 
@@ -50,7 +51,7 @@ class TrainingStatus:
     def finish(self, result) -> None:
         """The last line: trained in how long, or loaded (with how long it had taken)."""
         history = result.history
-        per_epoch = sorted(r["epoch_seconds"] for r in history)[len(history) // 2] if history else 0.0
+        per_epoch = statistics.median(r["epoch_seconds"] for r in history) if history else 0.0
         if result.cached:  # runs/cache: nothing trained now
             self.show(f"loaded from the cache ({len(history)} epochs, {per_epoch:.1f} s each)")
         else:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 
-SOLUTIONS_ENV_VAR = "VAE_TUTORIAL_SOLUTIONS"  # vae_tutorial.exercises reads it (Sphinx does not import the package)
+from vae_tutorial.exercises import SOLUTIONS_ENV_VAR  # standard library only: no torch in the Sphinx process
 
 
 def setup(app):
