@@ -20,11 +20,9 @@ from __future__ import annotations
 import argparse
 import time
 
-from vae_tutorial.cli import keep_openmp_threads_awake
-from vae_tutorial.runtime import reuse_freed_memory
+from vae_tutorial.runtime import tune_for_cpu
 
-reuse_freed_memory()  # as the command line does
-keep_openmp_threads_awake()  # the same runtime setting as the command line
+tune_for_cpu()  # the command line's start-up setting (runtime.py), before torch loads
 
 import torch  # noqa: E402
 

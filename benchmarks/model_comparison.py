@@ -17,11 +17,9 @@ import argparse
 import json
 from pathlib import Path
 
-from vae_tutorial.cli import keep_openmp_threads_awake
-from vae_tutorial.runtime import reuse_freed_memory
+from vae_tutorial.runtime import tune_for_cpu
 
-reuse_freed_memory()  # the command line's runtime settings
-keep_openmp_threads_awake()
+tune_for_cpu()  # the command line's start-up setting (runtime.py), before torch loads
 
 from vae_tutorial.config import ModelConfig, TrainConfig  # noqa: E402
 from vae_tutorial.data import load_split  # noqa: E402

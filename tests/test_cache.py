@@ -1,5 +1,6 @@
 """The run cache: keyed by settings, code version and training data; never serves a stale or foreign run."""
 
+import dataclasses
 import json
 import shutil
 
@@ -7,7 +8,7 @@ import pytest
 import torch
 
 import vae_tutorial.cache as cache
-from vae_tutorial.config import ModelConfig, TrainConfig, to_dict
+from vae_tutorial.config import IDENTITY, PLACE, ModelConfig, TrainConfig, describe, to_dict, variant_tags
 from vae_tutorial.data import Split
 from vae_tutorial.errors import CheckpointError
 
@@ -35,8 +36,9 @@ def test_the_key_holds_the_training_data_and_the_code_version(toy_split, monkeyp
 def test_hit_and_miss_give_the_model_on_the_training_device(toy_split, tmp_path, monkeypatch):
     miss = cache.cached_fit(SMALL, quick(), toy_split, toy_split, root=tmp_path)
     asked = []
-    real_load = cache.load_model
-    monkeypatch.setattr(cache, "load_model", lambda path, device="cpu": asked.append(device) or real_load(path, device))
+    real_load = cache.model_from_state
+    monkeypatch.setattr(cache, "model_from_state",
+                        lambda state, path, device="cpu": asked.append(device) or real_load(state, path, device))
     monkeypatch.setattr(cache, "fit", None)  # a hit must not train
     hit = cache.cached_fit(SMALL, quick(), toy_split, toy_split, root=tmp_path)
     assert asked == [torch.device("cpu")]
@@ -68,7 +70,19 @@ def test_a_foreign_or_stale_cached_run_is_refused(tampering, toy_split, tmp_path
 
 
 def test_folder_names_say_what_sets_a_run_apart(toy_split):
-    assert cache.run_key(SMALL, quick(), toy_split).startswith("mlp-z2-beta1-e")  # the default: no suffix
+    assert cache.run_key(ModelConfig(latent_dim=2), TrainConfig(epochs=1), toy_split).startswith("mlp-z2-beta1-e1-")
     variant = ModelConfig(**{**to_dict(SMALL), "likelihood": "gaussian", "conditional": True})
     name = cache.run_key(variant, quick(free_bits=0.5, binarize=True, warmup_steps=10), toy_split)
-    assert name.startswith("mlp-z2-beta1-gaussian-cond-binary-fb0.5-warm10-e"), name
+    assert name.startswith("mlp-z2-beta1-h8-gaussian-cond-bs16-warm10-fb0.5-binary-e1-"), name
+
+
+def test_every_setting_is_named_in_one_place():
+    """describe(), the evaluate report and the cache's folder names all read the words and tag of each field."""
+    for config_class in (ModelConfig, TrainConfig):
+        for field in dataclasses.fields(config_class):
+            if "help" in field.metadata and field.name not in IDENTITY + PLACE:
+                assert field.metadata["words"] and field.metadata["tag"], field.name
+    model, train = ModelConfig(likelihood="gaussian", gaussian_sigma=0.3), TrainConfig(capacity_max=5.0)
+    assert describe(model, train) == "mlp VAE (latent 20, gaussian likelihood, sigma 0.3, capacity 5 nats)"
+    assert variant_tags(model, train) == ["gaussian", "sigma0.3", "cap5"]
+    assert describe(ModelConfig(), TrainConfig(device="cpu", data_dir="/elsewhere")) == "mlp VAE (latent 20, beta 1)"

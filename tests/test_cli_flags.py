@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 import vae_tutorial
-from vae_tutorial.cli import build_parser, keep_openmp_threads_awake
+from vae_tutorial.cli import build_parser
+from vae_tutorial.runtime import keep_openmp_threads_awake
 from vae_tutorial.config import EvalConfig, ModelConfig, TrainConfig
 
 ROOT = Path(__file__).resolve().parents[1]

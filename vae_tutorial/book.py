@@ -6,14 +6,17 @@ Every chapter starts with a hidden cell that calls ``chapter_setup()``.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from .cache import CACHE_ENV_VAR, cached_fit
 from .config import ModelConfig, TrainConfig
 from .data import DATA_ENV_VAR, Split, load_split
 from .progress import TrainingStatus
-from .runtime import reuse_freed_memory
+from .runtime import tune_for_cpu
 from .train import FitResult, set_seed
 
 QUICK_ENV_VAR = "VAE_TUTORIAL_QUICK"
@@ -52,7 +55,7 @@ def project_root(start: Path | None = None) -> Path:
 def chapter_setup(seed: int = 0) -> Budget:
     """Seed everything, point data and cache at the repository, pick quick or full mode."""
     root = project_root()
-    reuse_freed_memory()  # faster large tensors on a CPU, as the command line does (runtime.py)
+    tune_for_cpu()  # the command line's start-up setting (runtime.py); its OpenMP part only if torch is not loaded yet
     os.environ.setdefault(DATA_ENV_VAR, str(root / "data"))
     os.environ.setdefault(CACHE_ENV_VAR, str(root / "runs" / "cache"))
     set_seed(seed)
@@ -130,10 +133,8 @@ def animation_html(
     track_label. panel_labels: names of equal-width panels laid side by side
     in each frame, shown as ticks under the image.
     """
-    import re
 
     import matplotlib.pyplot as plt
-    import numpy as np
     from matplotlib.animation import FuncAnimation
 
     frames = np.asarray(frames)  # (N, H, W)

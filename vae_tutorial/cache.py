@@ -11,22 +11,22 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 from pathlib import Path
 
-import torch
-
 from . import __version__
-from .checkpoint import FORMAT, atomic_write, load_model
-from .config import ModelConfig, TrainConfig, to_dict
+from .checkpoint import FORMAT, atomic_write, load_checkpoint, model_from_state
+from .config import ModelConfig, TrainConfig, to_dict, variant_tags
 from .data import Split, load_split
 from .device import pick_device
 from .errors import CheckpointError
 from .runfolder import claimed_folder
+from .targets import KEY_NAME
 from .train import CHECKPOINT_NAME, METRICS_NAME, EpochCallback, FitResult, fit
 
 CACHE_ENV_VAR = "VAE_TUTORIAL_CACHE"
 CACHE_FORMAT = 2  # raise when training changes what a configuration learns
-KEY_NAME = "key.json"  # beside each cached checkpoint: everything its folder name stands for
+MAX_KEY_BYTES = 1 << 16  # a key is a few hundred bytes of settings
 IGNORED = ("device", "data_dir")  # where a run happens does not change what it learns
 # Settings added in 0.3 at their defaults are left out of the key, so runs cached before they existed stay valid.
 LATER_DEFAULTS = {"likelihood": "bernoulli", "gaussian_sigma": None, "conditional": False, "num_classes": 10,
@@ -61,18 +61,8 @@ def run_key(model_config: ModelConfig, train_config: TrainConfig, train_data: Sp
 
 def _folder_name(model_config: ModelConfig, train_config: TrainConfig, settings: dict) -> str:
     digest = hashlib.sha1(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:8]
-    variant = "".join(f"-{part}" for part in _variant(model_config, train_config))
+    variant = "".join(f"-{part}" for part in variant_tags(model_config, train_config))
     return f"{model_config.arch}-z{model_config.latent_dim}-beta{train_config.beta:g}{variant}-e{train_config.epochs}-{digest}"
-
-
-def _variant(model_config: ModelConfig, train_config: TrainConfig) -> list[str]:
-    """What sets a run apart from the default VAE, in the folder name, e.g. ['gaussian', 'fb0.5']."""
-    parts = [] if model_config.likelihood == "bernoulli" else [model_config.likelihood]
-    parts += ["cond"] if model_config.conditional else []
-    parts += ["binary"] if train_config.binarize else []
-    parts += [f"fb{train_config.free_bits:g}"] if train_config.free_bits else []
-    parts += [f"warm{train_config.warmup_steps}"] if train_config.warmup_steps else []
-    return parts
 
 
 def cached_fit(
@@ -94,31 +84,46 @@ def cached_fit(
     settings = run_settings(model_config, train_config, train_data)
     out = cache_root(root) / _folder_name(model_config, train_config, settings)  # the images hashed once
     checkpoint = out / CHECKPOINT_NAME
-    with claimed_folder(out, written=(CHECKPOINT_NAME, METRICS_NAME, KEY_NAME), refuse=False):  # checked by _verified
-        if checkpoint.exists():
-            model, state = _verified(checkpoint, settings, pick_device(train_config.device))
+    with claimed_folder(out, written=(CHECKPOINT_NAME, METRICS_NAME, KEY_NAME), refuse=False):  # checked below
+        state = _readable(checkpoint)  # read once, for a cache hit and for a resume alike
+        if state is not None:
+            _check_key(checkpoint, state, settings)
             history = state["history"]
-            if history and history[-1]["epoch"] >= train_config.epochs:
+            if history[-1]["epoch"] >= train_config.epochs:
+                model = model_from_state(state, checkpoint, pick_device(train_config.device))
                 for record in history if callback else ():
                     callback(record, model)
                 return FitResult(model, history, cached=True)
         text = (json.dumps(settings, indent=2, sort_keys=True) + "\n").encode()
         atomic_write(out / KEY_NAME, lambda file: file.write(text))
         return fit(model_config, train_config, train_data, test_data, out_dir=out,
-                   resume=checkpoint if checkpoint.exists() else None, callback=callback, progress=progress)
+                   resume=checkpoint if state is not None else None, resume_state=state, callback=callback,
+                   progress=progress)
 
 
-def _verified(checkpoint: Path, settings: dict, device: torch.device) -> tuple[torch.nn.Module, dict]:
-    """The cached model, if its folder's key and its own settings are exactly the ones asked for."""
+def _readable(checkpoint: Path) -> dict | None:
+    """The cached checkpoint, or None: none yet, or unreadable (then set aside as *.unreadable and trained afresh)."""
+    if not checkpoint.exists():
+        return None
+    try:
+        return load_checkpoint(checkpoint, for_resume=True)
+    except CheckpointError as err:
+        aside = checkpoint.with_name(checkpoint.name + ".unreadable")
+        checkpoint.replace(aside)
+        print(f"note: the cached run in {checkpoint.parent} could not be read ({err}); it was moved to {aside.name} "
+              "and the model is trained again", file=sys.stderr, flush=True)
+        return None
+
+
+def _check_key(checkpoint: Path, state: dict, settings: dict) -> None:
+    """Refuse a cached run unless its folder's key and its own settings are exactly the ones asked for."""
     key_path = checkpoint.parent / KEY_NAME
     try:
-        saved = json.loads(key_path.read_text())
+        saved = json.loads(key_path.read_bytes()[:MAX_KEY_BYTES])
     except (OSError, ValueError):
         saved = None
-    model, state = load_model(checkpoint, device)
     stored = {**state["model_config"], **{k: v for k, v in state["train_config"].items() if k not in IGNORED}}
     expected = {k: v for k, v in settings.items() if k in stored}
     if saved != settings or {k: stored[k] for k in expected} != expected:
         raise CheckpointError(f"the cached run {checkpoint.parent} does not hold the run asked for (another version "
                               f"or other data or settings): delete that folder to train it again")
-    return model, state

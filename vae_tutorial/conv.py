@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .conditioning import label_inputs, with_label
 from .config import ModelConfig
-from .model import label_inputs, with_label
 
 CHANNELS = (32, 64)  # feature maps after the first and second stride-2 convolution
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 
 import torch
 
 from .losses import elbo_terms, gaussian_kl_per_dim, log_normal, log_standard_normal
-from .model import VAE, reparameterize
+from .model import VAE
+from .sampling import reparameterize
 
 EVAL_SEED = 1234  # the noise of the one-sample ELBO on the test set is fixed, so epochs compare fairly
 
@@ -131,8 +133,6 @@ def iwae_seconds_estimate(
     chunk_size: int = IWAE_CHUNK, labels: torch.Tensor | None = None,
 ) -> float:
     """Seconds iwae_log_likelihood would take on all of `images`, from timing one chunk of one batch."""
-    import time
-
     probe_samples = min(chunk_size, num_samples)
     probe = images[:batch_size]
     probe_labels = None if labels is None else labels[:batch_size]

@@ -10,16 +10,19 @@ Equation labels refer to the chapters ("The ELBO", "The KL term in closed form")
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple, Protocol
 
 import torch
 
-from .model import reparameterize
-
-if TYPE_CHECKING:  # likelihoods.py imports this module
-    from .likelihoods import Likelihood
+from .sampling import reparameterize
 
 LOG_2PI = math.log(2 * math.pi)
+
+
+class Likelihood(Protocol):
+    """What elbo_terms needs of a decoder's p(x|z); likelihoods.py implements it (and imports this module)."""
+
+    def log_prob(self, logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor: ...
 
 
 class ELBOTerms(NamedTuple):

@@ -11,7 +11,14 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
+from .conditioning import label_inputs, with_label
 from .config import ModelConfig
+from .conv import ConvDecoder, ConvEncoder
+from .likelihoods import make_likelihood
+from .sampling import reparameterize
+
+# reparameterize and with_label live below the model (sampling.py, conditioning.py); the chapters import them from here
+__all__ = ["MLPDecoder", "MLPEncoder", "VAE", "VAEOutput", "reparameterize", "with_label"]
 
 
 class VAEOutput(NamedTuple):
@@ -21,41 +28,6 @@ class VAEOutput(NamedTuple):
     mu: torch.Tensor  # (B, D) posterior means
     logvar: torch.Tensor  # (B, D) posterior log-variances
     z: torch.Tensor  # (B, D) the reparameterized sample
-
-
-def reparameterize(
-    mu: torch.Tensor,
-    logvar: torch.Tensor,
-    eps: torch.Tensor | None = None,
-    generator: torch.Generator | None = None,
-) -> torch.Tensor:
-    """Draw z ~ N(mu, exp(logvar)) as a differentiable function of mu and logvar.
-
-    (eq. reparam) z = mu + sigma * eps, sigma = exp(logvar / 2), eps ~ N(0, I).
-    Pass eps to make the draw deterministic; otherwise it is sampled with generator.
-    """
-    if eps is None:
-        eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
-    return mu + torch.exp(0.5 * logvar) * eps
-
-
-def label_inputs(config: ModelConfig) -> int:
-    """Extra inputs a label adds to the encoder and to the decoder: one-hot width, or 0."""
-    return config.num_classes if config.conditional else 0
-
-
-def with_label(h: torch.Tensor, labels: torch.Tensor | None, num_classes: int) -> torch.Tensor:
-    """Append the one-hot label to each row of h (a conditional model), or return h as it is.
-
-    (eq. cvae) the conditional VAE's encoder q(z|x, y) and decoder p(x|z, y) see y this way.
-    """
-    if num_classes == 0:
-        return h
-    if labels is None:
-        raise ValueError("a conditional model needs the class labels of its images")
-    one_hot = nn.functional.one_hot(labels.to(h.device).long(), num_classes).to(h.dtype)  # (B,) -> (B, classes)
-    one_hot = one_hot.expand(*h.shape[:-1], num_classes)  # (..., B, classes): z may carry sample dims first
-    return torch.cat([h, one_hot], dim=-1)  # (..., B, width + classes)
 
 
 class MLPEncoder(nn.Module):
@@ -97,14 +69,10 @@ class VAE(nn.Module):
     """
 
     def __init__(self, config: ModelConfig | None = None) -> None:
-        from .likelihoods import make_likelihood  # likelihoods -> losses -> model: imported when built
-
         super().__init__()
         self.config = config or ModelConfig()
         self.likelihood = make_likelihood(self.config)
         if self.config.arch == "conv":
-            from .conv import ConvDecoder, ConvEncoder
-
             self.encoder, self.decoder = ConvEncoder(self.config), ConvDecoder(self.config)
         else:
             self.encoder, self.decoder = MLPEncoder(self.config), MLPDecoder(self.config)

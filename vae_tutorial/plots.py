@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
 import torch
 from torchvision.utils import make_grid, save_image
 
@@ -82,7 +83,6 @@ def plot_history(history: list[dict], axes=None):
     Returns the axes.
     """
     import matplotlib.pyplot as plt
-    import numpy as np
 
     if axes is None:
         _, axes = plt.subplots(2, 2, figsize=(8, 5.4), constrained_layout=True)

@@ -13,7 +13,7 @@ from typing import NamedTuple
 import torch
 
 from .losses import LOG_2PI, gaussian_kl, log_normal, log_standard_normal
-from .model import reparameterize
+from .sampling import reparameterize
 
 LogLikelihood = Callable[[torch.Tensor], torch.Tensor]  # z (S, B, D) -> log p(x|z) (S, B)
 

@@ -57,17 +57,12 @@ def _gaussian_sigma(model: VAE) -> float | None:
     return None if sigma is None else round(sigma, 6)
 
 
-def format_report(results: dict) -> str:
-    """Human-readable lines for the evaluate command."""
-    extras = [results.get("likelihood", "bernoulli")] + (["conditional"] if results.get("conditional") else [])
-    if results.get("free_bits"):
-        extras.append(f"free bits {results['free_bits']:g}")
-    if results.get("binarize"):
-        extras.append("binarized")
-    if results.get("gaussian_sigma") is not None:
-        extras.append(f"sigma {results['gaussian_sigma']:.4g}")
+def format_report(results: dict, model_description: str) -> str:
+    """Human-readable lines for the evaluate command; model_description from config.describe."""
+    learned = results.get("gaussian_sigma") is not None and "sigma" not in model_description  # a fixed one is described
+    sigma = f", learned sigma {results['gaussian_sigma']:.4g}" if learned else ""
     lines = [
-        f"model: {results['arch']}, beta {results['beta']:g}, {results['epochs']} epochs, {', '.join(extras)}; "
+        f"model: {model_description}{sigma}, {results['epochs']} epochs; "
         f"{results['test_images']} test images, nats per image",
         f"test negative ELBO  {results['test_loss']:.2f}",
         f"  reconstruction    {results['test_recon']:.2f}  (distortion)",
