@@ -50,7 +50,7 @@ def test_resume_of_a_run_that_is_done(cli, tiny_train, finished_run):
 def test_json_never_replaces_a_runs_file(name, cli, finished_run, tiny_data_root, monkeypatch):
     monkeypatch.setattr(report, "evaluate_checkpoint", _no_evaluation)
     cli("evaluate", finished_run / "checkpoint.pt", "--data-dir", tiny_data_root, "--json", finished_run / name).failed(
-        1, "training run's own file")
+        1, "uses for its own files")
 
 
 def _no_evaluation(*args, **kwargs):

@@ -23,25 +23,48 @@ ROOT = Path(__file__).resolve().parents[1]
 SMALL = ModelConfig(hidden_dim=8, latent_dim=2)
 
 
+def _default_signals() -> None:
+    """In the child: the dispositions a terminal gives, whatever the test runner inherited (a background job ignores SIGINT)."""
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
+
+
 def _start(argv, **kwargs) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}  # two runs at once share two cores
     return subprocess.Popen([sys.executable, "-m", "vae_tutorial", *map(str, argv)], env=env, cwd=ROOT, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_default_signals, **kwargs)
 
 
-@pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_a_signal_keeps_the_last_finished_epoch(sig, code, tiny_train, tmp_path):
-    proc = _start([*tiny_train, "--epochs", "100000", "--out", tmp_path / "run"])
+@pytest.fixture
+def start():
+    """_start, with every child killed and reaped when the test ends, passed or failed (no process left behind)."""
+    children = []
+
+    def run(argv, **kwargs) -> subprocess.Popen:
+        children.append(_start(argv, **kwargs))
+        return children[-1]
+
+    yield run
+    for child in children:
+        if child.poll() is None:
+            child.kill()
+        child.communicate()
+
+
+@pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)])
+def test_a_signal_keeps_the_last_finished_epoch(sig, code, start, tiny_train, tmp_path):
+    proc = start([*tiny_train, "--epochs", "100000", "--out", tmp_path / "run"])
     assert "training a" in proc.stdout.readline() and proc.stdout.readline().startswith("epoch   1")
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == code and err.count("\n") == 1 and "Traceback" not in err
     epoch = load_checkpoint(tmp_path / "run" / "checkpoint.pt")["history"][-1]["epoch"]
     assert err.startswith("interrupted: the last good checkpoint is") and f"(epoch {epoch})" in err
+    assert not (tmp_path / "run" / ".vae_tutorial.lock").exists()
 
 
-def test_a_closed_stdout_does_not_stop_training(tiny_train, tmp_path):
-    proc = _start([*tiny_train, "--epochs", "10", "--out", tmp_path / "run"])
+def test_a_closed_stdout_does_not_stop_training(start, tiny_train, tmp_path):
+    proc = start([*tiny_train, "--epochs", "10", "--out", tmp_path / "run"])
     proc.stdout.readline()
     proc.stdout.close()  # like `| head -1`
     proc.wait(timeout=120)
@@ -49,8 +72,8 @@ def test_a_closed_stdout_does_not_stop_training(tiny_train, tmp_path):
     assert len(json.loads((tmp_path / "run" / "metrics.json").read_text())) == 10
 
 
-def test_two_runs_on_one_folder(tiny_train, tmp_path):
-    procs = [_start([*tiny_train, "--epochs", "30", "--out", tmp_path / "run"]) for _ in range(2)]
+def test_two_runs_on_one_folder(start, tiny_train, tmp_path):
+    procs = [start([*tiny_train, "--epochs", "30", "--out", tmp_path / "run"]) for _ in range(2)]
     results = [(p.wait(timeout=180), p.stderr.read()) for p in procs]
     assert sorted(code for code, _ in results) == [0, 1]
     err = next(err for code, err in results if code == 1)

@@ -1,5 +1,6 @@
 """The conditional model, free bits, and the new flags from the command line to evaluate --json."""
 
+import dataclasses
 import json
 
 import pytest
@@ -7,7 +8,7 @@ import torch
 from torch.testing import assert_close
 
 from vae_tutorial.cli import main
-from vae_tutorial.config import ModelConfig, TrainConfig
+from vae_tutorial.config import ModelConfig, TrainConfig, describe
 from vae_tutorial.data import Split, labelled_minibatches, minibatches
 from vae_tutorial.losses import free_bits_kl, gaussian_kl_per_dim
 from vae_tutorial.model import VAE, with_label
@@ -88,6 +89,8 @@ def test_bad_new_flags(flags, fragment, cli, tmp_path):
     cli("train", *flags, "--out", tmp_path / "never").failed(2, fragment)
     assert not (tmp_path / "never").exists()
 
+MODEL_FIELDS = {field.name for field in dataclasses.fields(ModelConfig)}
+
 
 @pytest.mark.parametrize("flags, expected", [
     (["--likelihood", "continuous-bernoulli"], {"likelihood": "continuous-bernoulli"}),
@@ -109,4 +112,6 @@ def test_new_flags_train_and_reach_evaluate_json(flags, expected, tiny_data_root
         assert report["gaussian_sigma"] != pytest.approx(0.1)  # learned: it moved from where it started
     assert report["iwae_nll"] is not None
     printed = capsys.readouterr().out
-    assert expected.get("likelihood", "bernoulli") in printed
+    assert printed.count(describe(ModelConfig(hidden_dim=16, latent_dim=3, **{k: v for k, v in expected.items()
+                                                                               if k in MODEL_FIELDS}),
+                                  TrainConfig(free_bits=expected.get("free_bits", 0.0)))) == 2  # trained, evaluated

@@ -157,8 +157,9 @@ def test_model_means_and_loss_use_its_likelihood(name):
 def test_a_fixed_sigma_needs_the_gaussian_likelihood():
     with pytest.raises(ValueError, match="gaussian likelihood"):
         ModelConfig(gaussian_sigma=0.5)
-    with pytest.raises(ValueError, match="> 0"):
-        ModelConfig(likelihood="gaussian", gaussian_sigma=0.0)
+    for too_small in (0.0, 1e-320, 5e-5):  # 1e-320 overflowed the loss at the first step
+        with pytest.raises(ValueError, match=">= 0.0001"):
+            ModelConfig(likelihood="gaussian", gaussian_sigma=too_small)
     with pytest.raises(ValueError, match="likelihood must be one of"):
         ModelConfig(likelihood="poisson")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 import os
 import signal
 import tempfile
@@ -15,11 +16,12 @@ from typing import Any
 
 import torch
 
-from .errors import CheckpointError, first_line
+from .checkpoint_fields import FORMAT, REQUIRED_KEYS, check_fields
+from .errors import CheckpointError, first_line, telling_line
+from .model import VAE
 
-FORMAT = "vae_tutorial.checkpoint/1"
-REQUIRED_KEYS = ("format", "model_config", "train_config", "model_state", "history")
-RESUME_KEYS = ("optimizer_state", "shuffle_rng", "noise_rng")  # what a checkpoint needs to be continued
+HELD_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+__all__ = ["FORMAT", "atomic_write", "json_safe", "load_checkpoint", "load_model", "model_from_state", "save_checkpoint"]
 
 
 def atomic_write(path: str | os.PathLike, write: Any) -> None:
@@ -43,6 +45,17 @@ def atomic_write(path: str | os.PathLike, write: Any) -> None:
             raise
 
 
+def json_safe(value):
+    """A copy of value ready for strict JSON: every NaN or infinite float, however deep, becomes None (null)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(item) for item in value]
+    return value
+
+
 def current_umask() -> int:
     """The process's umask (read by setting it and putting it back)."""
     mask = os.umask(0o022)
@@ -52,12 +65,13 @@ def current_umask() -> int:
 
 @contextmanager
 def deferred_interrupts() -> Iterator[None]:
-    """Hold back SIGINT and SIGTERM until the block is done, then act on them."""
+    """Hold back SIGINT, SIGTERM and SIGHUP until the block is done, then act on them (an ignored one stays ignored)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     caught: list[int] = []
-    previous = {sig: signal.signal(sig, lambda number, frame: caught.append(number)) for sig in (signal.SIGINT, signal.SIGTERM)}
+    held = [sig for sig in HELD_SIGNALS if signal.getsignal(sig) != signal.SIG_IGN]
+    previous = {sig: signal.signal(sig, lambda number, frame: caught.append(number)) for sig in held}
     try:
         yield
     finally:
@@ -94,11 +108,7 @@ def load_checkpoint(path: str | os.PathLike, for_resume: bool = False) -> dict[s
             state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # noqa: BLE001 - a corrupt file can make the unpickler raise almost anything
         raise CheckpointError(f"{path} is not a readable checkpoint ({_reason(err)})") from err
-    if not isinstance(state, dict) or state.get("format") != FORMAT:
-        raise CheckpointError(f"{path} is not a vae_tutorial checkpoint")
-    missing = [key for key in REQUIRED_KEYS + (RESUME_KEYS if for_resume else ()) if key not in state]
-    if missing:
-        raise CheckpointError(f"{path} is incomplete: it lacks {', '.join(missing)}")
+    check_fields(state, path, for_resume)
     return state
 
 
@@ -112,16 +122,19 @@ def _reason(err: Exception) -> str:
 
 def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> tuple[torch.nn.Module, dict[str, Any]]:
     """Rebuild the trained VAE from a checkpoint; returns (model in eval mode, the checkpoint dict)."""
-    from .config import ModelConfig
-    from .model import VAE
-
     state = load_checkpoint(path)
+    return model_from_state(state, path, device), state
+
+
+def model_from_state(state: dict[str, Any], path: str | os.PathLike, device: str | torch.device = "cpu") -> torch.nn.Module:
+    """The VAE a checked checkpoint dict describes, with its weights, in eval mode on device."""
+    model_config, _ = check_fields(state, path)
     try:
-        model = VAE(ModelConfig(**state["model_config"]))
+        model = VAE(model_config)
         model.load_state_dict(state["model_state"])
     except (TypeError, ValueError, RuntimeError, KeyError) as err:
-        raise CheckpointError(f"{path} does not fit this package's VAE ({first_line(err)})") from err
-    return model.to(device).eval(), state
+        raise CheckpointError(f"{path} does not fit this package's VAE ({telling_line(err)})") from err
+    return model.to(device).eval()
 
 
 def restore_generator(generator: torch.Generator, state: torch.Tensor, seed: int) -> None:

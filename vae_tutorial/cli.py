@@ -15,24 +15,12 @@ import sys
 import threading
 
 from . import __version__
-from .cli_options import add_config_options, value_parser
-from .errors import Interrupted, Terminated, VAETutorialError
-from .runtime import reuse_freed_memory
+from .cli_options import add_config_options, config_values, value_parser
+from .config import EvalConfig, ModelConfig, TrainConfig
+from .errors import Interrupted, Terminated, VAETutorialError, describe_error
+from .runtime import tune_for_cpu
 
-# Between the small operations of a training step, OpenMP's worker threads go to
-# sleep, and every matrix multiply pays to wake them: about a quarter of an
-# epoch on a 2-core CPU. A longer spin before sleeping removes that; the cap
-# still lets an idle process sleep. Only effective before torch is imported,
-# and never when the user has chosen a wait policy or spin count.
-OPENMP_SPIN = {"GOMP_SPINCOUNT": "300000000"}
-USER_OPENMP_SETTINGS = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
-
-
-def keep_openmp_threads_awake() -> None:
-    """Raise the OpenMP spin count for this process unless the user has set a policy or torch is loaded."""
-    if "torch" in sys.modules or any(name in os.environ for name in USER_OPENMP_SETTINGS):
-        return
-    os.environ.update(OPENMP_SPIN)
+STOP_SIGNALS = {"SIGTERM": 143, "SIGHUP": 129}  # each ends a run as Ctrl-C does (130), keeping the last epoch
 
 
 class UsageError(Exception):
@@ -44,16 +32,14 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message} (see --help)")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The parser of all commands: train, evaluate, sweep."""
-    from .config import EvalConfig, ModelConfig, TrainConfig
-
+def build_parser(defaults: bool = True) -> argparse.ArgumentParser:
+    """The parser of all commands: train, evaluate, sweep (defaults=False: only the flags given are set)."""
     TRAINING_CONFIGS = (ModelConfig, TrainConfig)  # noqa: N806
     parser = _Parser(prog="vae-tutorial", description="Train and evaluate VAEs on Fashion-MNIST.")
     parser.add_argument("--version", action="version", version=f"vae-tutorial {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="{train,evaluate,sweep}")
     train = sub.add_parser("train", help="train a VAE and write checkpoint, metrics and pictures")
-    add_training_options(train)
+    add_training_options(train, defaults=defaults)
     train.add_argument("--out", default=None, help="output folder, never overwritten "
                        "(default runs/<arch>-z<latent>-beta<beta>-seed<seed>)")
     train.add_argument("--resume", default=None, metavar="CHECKPOINT", help="continue a run up to --epochs in total")
@@ -61,25 +47,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate = sub.add_parser("evaluate", help="test-set negative ELBO (and more) of a checkpoint")
     evaluate.add_argument("checkpoint")
-    add_config_options(evaluate, EvalConfig)
+    add_config_options(evaluate, EvalConfig, defaults=defaults)
     evaluate.add_argument("--json", default=None, metavar="PATH", help="also write the results as one JSON object")
     evaluate.add_argument("--no-progress", action="store_true", help="no progress bar")
     evaluate.set_defaults(handler="evaluate", config_classes=(EvalConfig,))
 
     sweep = sub.add_parser("sweep", help="train one model per beta, evaluate each, write a table and a plot")
-    add_training_options(sweep, skip=("beta",))
+    add_training_options(sweep, skip=("beta",), defaults=defaults)
     sweep.add_argument("--betas", type=value_parser(TrainConfig, "beta", "float"), nargs="+", required=True)
     sweep.add_argument("--out", default="runs/sweep", help="folder for the runs, table and plot (default runs/sweep)")
     sweep.add_argument("--iwae-samples", "--iwae_samples", type=value_parser(EvalConfig, "iwae_samples", "int"),
                        default=EvalConfig.iwae_samples, help="K for the IWAE estimate of each model (0 = skip)")
+    sweep.add_argument("--allow-slow", "--allow_slow", action="store_true",
+                       help="run the IWAE estimates even when they would take more than a day in all")
     sweep.set_defaults(handler="sweep", config_classes=TRAINING_CONFIGS)
     return parser
 
 
 def check_combinations(args: argparse.Namespace) -> None:
     """Flags that are each valid but refused together (e.g. --free-bits with --capacity): a usage error."""
-    from .cli_options import config_values
-
     for config_class in args.config_classes:
         try:
             config_class(**config_values(args, config_class))
@@ -87,26 +73,26 @@ def check_combinations(args: argparse.Namespace) -> None:
             raise UsageError(f"vae-tutorial {args.command}: {err} (see --help)") from None
 
 
-def add_training_options(parser: argparse.ArgumentParser, skip: tuple[str, ...] = ()) -> None:
+def add_training_options(parser: argparse.ArgumentParser, skip: tuple[str, ...] = (), defaults: bool = True) -> None:
     """Flags of train and sweep, one per ModelConfig and TrainConfig field; both spellings of multi-word flags."""
-    from .config import ModelConfig, TrainConfig
-
-    add_config_options(parser, TrainConfig, skip=skip)
-    add_config_options(parser, ModelConfig)
+    add_config_options(parser, TrainConfig, skip=skip, defaults=defaults)
+    add_config_options(parser, ModelConfig, defaults=defaults)
     parser.add_argument("--download", action="store_true", help="download Fashion-MNIST into --data-dir if it is missing")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar (off anyway when stderr is not a terminal)")
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; returns the process exit code."""
-    keep_openmp_threads_awake()
-    reuse_freed_memory()
-    from . import commands  # imports torch, so after the line above
-
-    previous = _terminate_like_interrupt()
+    tune_for_cpu()
+    previous = _stop_signals_interrupt()
     try:
+        _never_fail_on_encoding()
+        from . import commands  # imports torch: after tune_for_cpu, and inside the handlers below (Ctrl-C, ImportError)
+
+        argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
         args = build_parser().parse_args(argv)
         check_combinations(args)
+        args.explicit = set(vars(build_parser(defaults=False).parse_args(argv)))  # the flags the user typed
         return getattr(commands, args.handler)(args)
     except UsageError as err:
         return _fail(f"error: {err}", 2)
@@ -116,16 +102,21 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(f"error: {err}", 1)
     except KeyboardInterrupt as err:
         return _fail("interrupted", getattr(err, "exit_code", 130))
+    except ImportError as err:  # torch or torchvision missing, or unable to load (e.g. under a memory limit)
+        return _fail(f"error: cannot import {err.name or 'a dependency'} ({describe_error(err)}): "
+                     "check the installation (pip install -e .)", 1)
     except (OSError, MemoryError) as err:  # a disk or a device failing in a place no check foresaw
-        return _fail(f"error: {getattr(err, 'strerror', None) or err or type(err).__name__}", 1)
+        return _fail(f"error: {describe_error(err)}", 1)
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _fail(message: str, code: int) -> int:
-    """Print a message as exactly one line on stderr; return the exit code."""
+    """Print a message as exactly one line on stderr (if there is one); return the exit code."""
     line = " ".join(part.strip() for part in message.splitlines() if part.strip())
+    if sys.stderr is None:  # started with stderr closed (2>&-): the exit code is all that can speak
+        return code
     try:
         print(line, file=sys.stderr, flush=True)
     except (OSError, ValueError):
@@ -133,12 +124,30 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
-def _terminate_like_interrupt():
-    """Make SIGTERM raise Terminated (a KeyboardInterrupt), so a killed run cleans up as after Ctrl-C."""
+def _never_fail_on_encoding() -> None:
+    """A path or message the terminal's encoding cannot show is escaped (\\xfc), never an error that hides the work."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="backslashreplace")
+        except (AttributeError, ValueError, OSError):  # None (a closed stream), or not a text stream
+            pass
+
+
+def _stop_signals_interrupt() -> dict:
+    """Make SIGTERM and SIGHUP raise Terminated (a KeyboardInterrupt), so a killed run cleans up as after Ctrl-C.
+
+    Returns the handlers to put back. A signal the parent told us to ignore (nohup) stays ignored.
+    """
     if threading.current_thread() is not threading.main_thread():
-        return None
+        return {}
+    previous = {}
+    for name, code in STOP_SIGNALS.items():
+        sig = getattr(signal, name, None)
+        if sig is None or signal.getsignal(sig) == signal.SIG_IGN:
+            continue
 
-    def handler(number, frame):
-        raise Terminated()
+        def handler(number, frame, code=code):
+            raise Terminated(exit_code=code)
 
-    return signal.signal(signal.SIGTERM, handler)
+        previous[sig] = signal.signal(sig, handler)
+    return previous

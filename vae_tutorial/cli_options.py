@@ -39,15 +39,21 @@ def value_parser(config_class: type, name: str, kind: str, needs: dict | None = 
     return parse
 
 
-def add_config_options(parser: argparse.ArgumentParser, config_class: type, skip: tuple[str, ...] = ()) -> None:
-    """One flag per documented field of config_class, with its default, choices and checks."""
+def add_config_options(
+    parser: argparse.ArgumentParser, config_class: type, skip: tuple[str, ...] = (), defaults: bool = True
+) -> None:
+    """One flag per documented field of config_class, with its default, choices and checks.
+
+    defaults=False leaves an unused flag out of the parsed namespace: which flags the user typed.
+    """
     for field in dataclasses.fields(config_class):
         if "help" not in field.metadata or field.name in skip:
             continue
         kind = str(field.type).split("|")[0].strip()
         default = field.default
         shown = "" if default in (None, False) or "default" in field.metadata["help"] else f" (default {default})"
-        options: dict[str, Any] = {"dest": field.name, "default": default, "help": field.metadata["help"] + shown}
+        options: dict[str, Any] = {"dest": field.name, "default": default if defaults else argparse.SUPPRESS,
+                                   "help": field.metadata["help"] + shown}
         if kind == "bool":
             options["action"] = "store_true"
         else:

@@ -3,30 +3,30 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import os
 import sys
-import tempfile
 from pathlib import Path
 
-from .checkpoint import atomic_write, load_checkpoint, load_model
-from .cli_options import config_values
-from .config import EvalConfig, ModelConfig, TrainConfig
-from .data import binarized_test_split, load_split
-from .device import check_model_fits, pick_device
-from .errors import (
-    ConfigError,
-    Interrupted,
-    OutputError,
-    TrainingDiverged,
-    VAETutorialError,
-)
+from .checkpoint import atomic_write, json_safe, load_checkpoint, load_model
+from .cli_options import config_values, flag_names
+from .config import EvalConfig, ModelConfig, TrainConfig, describe
+from .data import DATA_ENV_VAR, binarized_test_split, load_split
+from .device import check_model_fits, out_of_memory, pick_device
+from .errors import ConfigError, DeviceError, Interrupted, OutputError, TrainingDiverged, VAETutorialError, first_line
+from .evaluate import iwae_seconds_estimate
+from .model import VAE
+from .plots import save_reconstructions, save_samples
+from .report import evaluate_checkpoint, format_report
 from .resume import resumed_configs
 from .runfolder import CHECKPOINT_NAME, METRICS_NAME, RUN_FILES, claimed_folder
+from .sweep import markdown_table, plot_rate_distortion, sweep_betas, write_table
+from .targets import SWEEP_FILES, json_target, refuse_owned_folder
 from .train import fit
 
-SWEEP_FILES = ("sweep.csv", "sweep.md", "rate_distortion.png")
+RESUME_MAY_CHANGE = ("epochs", "device", "data_dir")  # a resumed run keeps every other setting of its checkpoint
 MAX_EVAL_SECONDS = 86400  # an evaluation estimated to take longer than a day is refused unless --allow-slow
 
 
@@ -43,17 +43,6 @@ def default_run_name(model_config: ModelConfig, train_config: TrainConfig) -> st
     return f"{model_config.arch}-z{model_config.latent_dim}-beta{train_config.beta:g}-seed{train_config.seed}"
 
 
-def describe(model_config: ModelConfig, train_config: TrainConfig) -> str:
-    """The model in a few words, e.g. 'mlp VAE (latent 20, beta 1, gaussian likelihood)'."""
-    parts = [f"latent {model_config.latent_dim}", f"beta {train_config.beta:g}"]
-    if model_config.likelihood != "bernoulli":
-        parts.append(f"{model_config.likelihood} likelihood")
-    if train_config.free_bits:
-        parts.append(f"free bits {train_config.free_bits:g}")
-    kind = "conditional VAE" if model_config.conditional else "VAE"
-    return f"{model_config.arch} {kind} ({', '.join(parts)})"
-
-
 def say(text: str) -> None:
     """Print a line; a reader that went away (`| head -1`) silences the output, it does not stop the work."""
     try:
@@ -67,8 +56,11 @@ def say(text: str) -> None:
 
 
 def show_progress(args: argparse.Namespace) -> bool:
-    """A progress bar only on a terminal, and not with --no-progress."""
-    return not args.no_progress and sys.stderr.isatty()
+    """A progress bar only on a terminal, and not with --no-progress (nor when stderr is closed: 2>&-)."""
+    try:
+        return not args.no_progress and sys.stderr is not None and sys.stderr.isatty()
+    except (ValueError, OSError):  # a stream closed under us
+        return False
 
 
 def print_epoch(record: dict, _model) -> None:
@@ -88,19 +80,20 @@ def kept(out: Path) -> str:
 
 def run_training(args: argparse.Namespace, beta: float, out: Path | None, resume: str | None = None) -> tuple:
     """Train one model into `out`, then write its pictures; returns (out, FitResult)."""
-    from .plots import save_reconstructions, save_samples
-
     model_config, train_config = configs_from_args(args, beta)
     device = pick_device(args.device)  # every check before the output folder is made
+    state = None
     if resume:  # the run goes on with the checkpoint's own settings
-        state = load_checkpoint(resume, for_resume=True)
+        state = load_checkpoint(resume, for_resume=True)  # read once: fit() is handed this state
         model_config, train_config = resumed_configs(state, train_config, resume)
+        refuse_changed_settings(args, (model_config, train_config), resume)
         done = len(state["history"])
         if done >= train_config.epochs:
             raise ConfigError(f"{resume} has already trained {done} epochs: ask for more with --epochs")
         out = out or Path(resume).parent
     out = out or Path("runs") / default_run_name(model_config, train_config)
-    check_model_fits(model_config, device)
+    refuse_owned_folder(out)
+    check_model_fits(model_config, device, train_config.batch_size)
     download = True if args.download else None
     train_data, test_data = load_split(True, args.data_dir, download), load_split(False, args.data_dir, download)
     with claimed_folder(out, continuing=Path(resume) if resume else None):
@@ -108,7 +101,7 @@ def run_training(args: argparse.Namespace, beta: float, out: Path | None, resume
             f"{len(train_data.head(train_config.subset))} images, {device}; writing to {out}")
         try:
             result = fit(model_config, train_config, train_data, test_data, out_dir=out, resume=resume,
-                         callback=print_epoch, progress=show_progress(args))
+                         resume_state=state, callback=print_epoch, progress=show_progress(args))
             save_reconstructions(result.model, test_data.images[:16], out / "reconstructions.png", test_data.labels[:16])
             save_samples(result.model, out / "samples.png")
         except KeyboardInterrupt as err:
@@ -117,7 +110,26 @@ def run_training(args: argparse.Namespace, beta: float, out: Path | None, resume
             raise OutputError(f"cannot write to {out}: {err.strerror or err}; {kept(out)}") from err
         except (TrainingDiverged, OutputError) as err:
             raise type(err)(f"{err}; {kept(out)}") from err
+        except (RuntimeError, MemoryError) as err:
+            if not out_of_memory(err):
+                raise
+            raise DeviceError(f"ran out of {device.type} memory while training ({first_line(err)[:100]}): use a "
+                              f"smaller --batch-size or --hidden-dim; {kept(out)}") from err
     return out, result
+
+
+def refuse_changed_settings(args: argparse.Namespace, configs: tuple, resume: str) -> None:
+    """A flag typed with --resume that differs from the checkpoint's setting is refused, never dropped silently."""
+    changed = []
+    for config in configs:
+        for field in dataclasses.fields(config):
+            if field.name in args.explicit and field.name not in RESUME_MAY_CHANGE:
+                typed, saved = getattr(args, field.name), getattr(config, field.name)
+                if typed != saved:
+                    changed.append(f"{flag_names(field)[0]} {typed} (the checkpoint has {saved})")
+    if changed:
+        raise ConfigError(f"--resume {resume} continues the run with its own settings, and {'; '.join(changed)}: "
+                          "drop the flag, or start a new run")
 
 
 def exit_code_of(err: BaseException) -> int:
@@ -134,50 +146,31 @@ def train(args: argparse.Namespace) -> int:
     return 0
 
 
-def json_target(path: str, checkpoint: str) -> Path:
-    """Check, before any work, that --json may be written: never over a run's files, always somewhere writable."""
-    target = Path(path)
-    if target.is_dir():
-        raise OutputError(f"--json {target} is a folder: name a file")
-    if target.name in RUN_FILES or (target.exists() and Path(checkpoint).exists() and os.path.samefile(target, checkpoint)):
-        raise OutputError(f"--json {target} would replace a training run's own file: name another file")
-    if target.exists():
-        try:
-            earlier = json.loads(target.read_text())
-        except (OSError, ValueError, UnicodeDecodeError):
-            earlier = None
-        if not (isinstance(earlier, dict) and "test_loss" in earlier):
-            raise OutputError(f"--json {target} exists and is not an earlier evaluate report: name another file")
-    try:
-        with tempfile.TemporaryFile(dir=target.parent or "."):
-            pass
-    except OSError as err:
-        raise OutputError(f"cannot write --json {target}: {err.strerror or err}") from err
-    return target
-
-
 def evaluate(args: argparse.Namespace) -> int:
     """`evaluate`: every test-set number of a checkpoint, printed and optionally written as JSON."""
-    from .report import evaluate_checkpoint, format_report
-
     config = EvalConfig(**config_values(args, EvalConfig))
     device = pick_device(config.device)
-    target = json_target(args.json, args.checkpoint) if args.json else None  # before the work, not after
+    target = json_target(args.json, args.checkpoint) if args.json is not None else None  # before the work, not after
     model, state = load_model(args.checkpoint, device)
-    test_data = load_split(False, config.data_dir or os.environ.get("VAE_TUTORIAL_DATA") or state["train_config"].get("data_dir"))
-    if state["train_config"].get("binarize"):  # evaluated as it was trained: on binary pixels
+    model_config, train_config = ModelConfig(**state["model_config"]), TrainConfig(**state["train_config"])  # checked
+    saved_data = None if DATA_ENV_VAR in os.environ else train_config.data_dir  # the variable, even empty, wins
+    test_data = load_split(False, config.data_dir if config.data_dir is not None else saved_data)
+    if train_config.binarize:  # evaluated as it was trained: on binary pixels
         test_data = binarized_test_split(test_data)
-    if config.iwae_samples and not config.allow_slow:
-        refuse_absurd_evaluations(model, test_data, config, device)
+    refuse_slow_iwae(model, test_data, config.iwae_samples, device, config.allow_slow)
     try:
         results = evaluate_checkpoint(model, state, test_data, config.batch_size, config.iwae_samples,
                                       progress=show_progress(args))
     except KeyboardInterrupt as err:
         raise Interrupted("interrupted: nothing was written", exit_code_of(err)) from err
-    say(format_report(results))
+    except (RuntimeError, MemoryError) as err:
+        if not out_of_memory(err):
+            raise
+        raise DeviceError(f"ran out of {device.type} memory while evaluating ({first_line(err)[:100]}): "
+                          "use a smaller --batch-size; nothing was written") from err
+    say(format_report(results, describe(model_config, train_config)))
     if target:
-        strict = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in results.items()}
-        text = (json.dumps(strict, indent=2, allow_nan=False) + "\n").encode()
+        text = (json.dumps(json_safe(results), indent=2, allow_nan=False) + "\n").encode()  # NaN and infinity: null
         try:
             atomic_write(target, lambda file: file.write(text))
         except OSError as err:
@@ -185,26 +178,34 @@ def evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def refuse_absurd_evaluations(model, test_data, config: EvalConfig, device) -> None:
-    """Refuse, before the work, an IWAE evaluation that would take more than MAX_EVAL_SECONDS here."""
-    from .evaluate import iwae_seconds_estimate
+def refuse_slow_iwae(model: VAE, test_data, samples: int, device, allow_slow: bool, models: int = 1) -> None:
+    """Refuse, before the work, IWAE evaluations that would take more than MAX_EVAL_SECONDS here in all.
 
-    seconds = iwae_seconds_estimate(model, test_data.images, config.iwae_samples, labels=test_data.labels)
+    The same estimate for every command that runs one: timed on one batch of `model` (its weights do not change
+    the time, so an untrained model stands in for the sweep's models before they are trained).
+    """
+    if not samples or allow_slow:
+        return
+    seconds = models * iwae_seconds_estimate(model, test_data.images, samples, labels=test_data.labels)
     if seconds > MAX_EVAL_SECONDS:
-        raise ConfigError(f"IWAE with K={config.iwae_samples} on {len(test_data)} test images would take about "
-                          f"{seconds / 86400:.1f} days on {device.type} (measured on one batch): "
-                          f"use a smaller --iwae-samples, or --allow-slow to run it anyway")
+        what = f"{models} models" if models > 1 else f"{len(test_data)} test images"
+        raise ConfigError(f"IWAE with K={samples} on {what} would take about {seconds / 86400:.1f} days on "
+                          f"{device.type} (measured on one batch): use a smaller --iwae-samples, or --allow-slow "
+                          "to run it anyway")
 
 
 def sweep(args: argparse.Namespace) -> int:
     """`sweep`: one cached model per beta, a table and a rate-distortion plot."""
-    from .sweep import markdown_table, plot_rate_distortion, sweep_betas, write_table
-
     model_config, train_config = configs_from_args(args, beta=args.betas[0])
-    check_model_fits(model_config, pick_device(args.device))
+    for beta in args.betas[1:]:
+        configs_from_args(args, beta)  # each beta checked with the other flags (e.g. against --capacity)
+    device = pick_device(args.device)
+    check_model_fits(model_config, device, train_config.batch_size)
     out = Path(args.out)
     download = True if args.download else None
     train_data, test_data = load_split(True, args.data_dir, download), load_split(False, args.data_dir, download)
+    refuse_slow_iwae(VAE(model_config).to(device), test_data, args.iwae_samples, device, args.allow_slow,
+                     models=len(args.betas))
     if any((out / name).exists() for name in RUN_FILES):
         raise OutputError(f"{out} holds a training run: choose another --out for the sweep")
     with claimed_folder(out, written=SWEEP_FILES, refuse=False):  # a sweep folder is meant to be reused

@@ -3,21 +3,31 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import Field, asdict, dataclass, field, fields
 
 ARCHITECTURES = ("mlp", "conv")
 LIKELIHOODS = ("bernoulli", "continuous-bernoulli", "gaussian")  # p(x|z), see likelihoods.py
 DEVICES = ("auto", "cpu", "cuda", "mps")
+MAX_WIDTH = 10_000_000  # latent or hidden units: far beyond any machine's memory, well inside what torch can index
+MIN_SIGMA = 1e-4  # the smallest fixed decoder sigma: far below a grey level's step, far above float32's overflow
+GAMMA_DEFAULT = 1000.0  # Burgess et al. (2018)'s weight of |KL - C|
 FLOAT_FIELDS = ("lr", "beta", "capacity_max", "gamma", "free_bits")  # stored as floats, so that beta=4 and beta=4.0 are one run
 
 
+IDENTITY = ("arch", "latent_dim", "beta", "epochs", "seed")  # named in every description, before the variant
+PLACE = ("device", "data_dir")  # where a run happens, not what it learns: never part of its description
+
+
 def setting(default, help: str, flag: str | None = None, choices: tuple | None = None,  # noqa: A002
-            needs: dict | None = None):
+            needs: dict | None = None, words: str | None = None, tag: str | None = None):
     """A dataclass field whose metadata the command line turns into a flag (cli_options.py).
 
     needs: other fields' values without which this one is refused (checked together).
+    words, tag: how a run that changes this setting says so, e.g. "free bits {value:g}" in
+    messages and reports, "fb{value:g}" in cached folder names (see variant()).
     """
-    return field(default=default, metadata={"help": help, "flag": flag, "choices": choices, "needs": needs or {}})
+    metadata = {"help": help, "flag": flag, "choices": choices, "needs": needs or {}, "words": words, "tag": tag}
+    return field(default=default, metadata=metadata)
 
 
 @dataclass(frozen=True)
@@ -25,29 +35,34 @@ class ModelConfig:
     """The shape of the VAE: what goes in, how wide, how many latent dimensions."""
 
     image_shape: tuple[int, int, int] = (1, 28, 28)  # (channels, height, width) of one image
-    hidden_dim: int = setting(400, "hidden units")  # width of the MLP's hidden layer (400 ReLU as in the PyTorch VAE example; Kingma & Welling 2014: 500 tanh)
+    hidden_dim: int = setting(400, "hidden units", words="hidden {value}", tag="h{value}")  # width of the MLP's hidden layer (400 ReLU as in the PyTorch VAE example; Kingma & Welling 2014: 500 tanh)
     latent_dim: int = setting(20, "latent dimensions")  # D, the number of latent dimensions z_1..z_D
     arch: str = setting("mlp", "encoder/decoder architecture", choices=ARCHITECTURES)  # "mlp" or "conv"
-    likelihood: str = setting("bernoulli", "the decoder's distribution p(x|z)", choices=LIKELIHOODS)
+    likelihood: str = setting("bernoulli", "the decoder's distribution p(x|z)", choices=LIKELIHOODS,
+                              words="{value} likelihood", tag="{value}")
     gaussian_sigma: float | None = setting(
         None, "fixed standard deviation of the Gaussian decoder (default: learned)",
-        needs={"likelihood": "gaussian"})  # MSE / (2 sigma^2): sigma sets the weight of the KL (beta = 2 sigma^2)
-    conditional: bool = setting(False, "conditional VAE: encoder and decoder also see the class label")  # Sohn et al. 2015
+        needs={"likelihood": "gaussian"}, words="sigma {value:g}", tag="sigma{value:g}")  # MSE / (2 sigma^2): sigma sets the weight of the KL (beta = 2 sigma^2)
+    conditional: bool = setting(False, "conditional VAE: encoder and decoder also see the class label",
+                                words="conditional on the class", tag="cond")  # Sohn et al. 2015
     num_classes: int = 10  # labels a conditional model sees, one-hot (the ten Fashion-MNIST classes)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "image_shape", tuple(int(s) for s in self.image_shape))
         _require(len(self.image_shape) == 3, f"image_shape must be (C, H, W), got {self.image_shape}")
         _require(all(s >= 1 for s in self.image_shape), f"image_shape must be positive, got {self.image_shape}")
-        _require(_is_int(self.latent_dim) and self.latent_dim >= 1, f"latent dim must be an integer >= 1, got {self.latent_dim}")
-        _require(_is_int(self.hidden_dim) and self.hidden_dim >= 1, f"hidden dim must be an integer >= 1, got {self.hidden_dim}")
+        _require(_is_int(self.latent_dim) and 1 <= self.latent_dim <= MAX_WIDTH,
+                 f"latent dim must be an integer from 1 to {MAX_WIDTH:,}, got {self.latent_dim}")
+        _require(_is_int(self.hidden_dim) and 1 <= self.hidden_dim <= MAX_WIDTH,
+                 f"hidden dim must be an integer from 1 to {MAX_WIDTH:,}, got {self.hidden_dim}")
         _require(self.arch in ARCHITECTURES, f"arch must be one of {', '.join(ARCHITECTURES)}, got {self.arch!r}")
         _require(self.likelihood in LIKELIHOODS, f"likelihood must be one of {', '.join(LIKELIHOODS)}, got {self.likelihood!r}")
         if _is_int(self.gaussian_sigma):
             object.__setattr__(self, "gaussian_sigma", float(self.gaussian_sigma))
         if self.gaussian_sigma is not None:
-            _require(_finite(self.gaussian_sigma) and self.gaussian_sigma > 0,
-                     f"gaussian sigma must be a finite number > 0, got {self.gaussian_sigma}")
+            _require(_finite(self.gaussian_sigma) and self.gaussian_sigma >= MIN_SIGMA,
+                     f"gaussian sigma must be a finite number >= {MIN_SIGMA:g} (grey levels come in steps of 1/255; "
+                     f"a smaller sigma makes the loss overflow), got {self.gaussian_sigma}")
             _require(self.likelihood == "gaussian", "a fixed sigma (--gaussian-sigma) needs the gaussian likelihood (--likelihood gaussian)")
         _require(isinstance(self.conditional, bool), f"conditional must be true or false, got {self.conditional!r}")
         _require(_is_int(self.num_classes) and self.num_classes >= 2, f"num classes must be an integer >= 2, got {self.num_classes}")
@@ -64,17 +79,24 @@ class TrainConfig:
     """How to train: optimiser, objective weights, data and bookkeeping."""
 
     epochs: int = setting(50, "epochs in total (a resumed run counts the ones it has)")
-    batch_size: int = setting(64, "minibatch size")
-    lr: float = setting(1e-3, "Adam learning rate")  # Adam's step size
+    batch_size: int = setting(64, "minibatch size", words="batch {value}", tag="bs{value}")
+    lr: float = setting(1e-3, "Adam learning rate", words="lr {value:g}", tag="lr{value:g}")  # Adam's step size
     beta: float = setting(1.0, "KL weight: 1 = VAE, > 1 = beta-VAE")  # Higgins et al. 2017
-    warmup_steps: int = setting(0, "KL warm-up: beta rises linearly from 0 over N steps (0 = off)")
-    capacity_max: float | None = setting(None, "controlled capacity C_max in nats (default off)", flag="--capacity")  # Burgess et al. 2018
-    capacity_steps: int = setting(0, "steps for C to reach C_max")  # C rises linearly from 0 to capacity_max
-    gamma: float = setting(1000.0, "weight of |KL - C| when capacity is on")
-    free_bits: float = setting(0.0, "free bits: nats of KL per latent dimension left unpenalised (0 = off)")  # Kingma et al. 2016
-    binarize: bool = setting(False, "dynamically binarize pixels (x ~ Bernoulli(grey level) each batch)")
+    warmup_steps: int = setting(0, "KL warm-up: beta rises linearly from 0 over N steps (0 = off)",
+                                words="KL warm-up {value} steps", tag="warm{value}")
+    capacity_max: float | None = setting(None, "controlled capacity C_max in nats (default off); replaces beta",
+                                         flag="--capacity", words="capacity {value:g} nats", tag="cap{value:g}")  # Burgess et al. 2018
+    capacity_steps: int = setting(0, "steps for C to reach C_max", needs={"capacity_max": 1.0},
+                                  words="reached in {value} steps", tag="in{value}")  # C rises linearly from 0 to capacity_max
+    gamma: float = setting(GAMMA_DEFAULT, "weight of |KL - C| when capacity is on", needs={"capacity_max": 1.0},
+                           words="gamma {value:g}", tag="gamma{value:g}")
+    free_bits: float = setting(0.0, "free bits: nats of KL per latent dimension left unpenalised (0 = off)",
+                              words="free bits {value:g}", tag="fb{value:g}")  # Kingma et al. 2016
+    binarize: bool = setting(False, "dynamically binarize pixels (x ~ Bernoulli(grey level) each batch)",
+                            words="binarized pixels", tag="binary")
     seed: int = setting(0, "random seed: same seed, same numbers (on the CPU)")
-    subset: int | None = setting(None, "train on the first N training images (default all)")  # quick runs
+    subset: int | None = setting(None, "train on the first N training images (default all)",
+                                 words="first {value} images", tag="n{value}")  # quick runs
     device: str = setting("auto", "auto = cuda, then mps, then cpu", choices=DEVICES)
     data_dir: str | None = setting(None, "folder holding FashionMNIST/raw (default $VAE_TUTORIAL_DATA, else ./data)")
 
@@ -94,6 +116,12 @@ class TrainConfig:
         _require(_finite(self.gamma) and self.gamma >= 0, f"gamma must be a finite number >= 0, got {self.gamma}")
         _require(_finite(self.free_bits) and self.free_bits >= 0, f"free bits must be a finite number >= 0, got {self.free_bits}")
         _require(self.free_bits == 0 or self.capacity_max is None, "free bits (--free-bits) and a capacity target (--capacity) are two objectives: choose one")
+        if self.capacity_max is None:
+            _require(self.capacity_steps == 0 and self.gamma == GAMMA_DEFAULT,
+                     "--capacity-steps and --gamma only act with a capacity target (--capacity): add one, or drop them")
+        else:
+            _require(self.beta == 1 and self.warmup_steps == 0,
+                     "a capacity target (--capacity) replaces beta and its warm-up: drop --beta and --warmup-steps")
         _require(_is_int(self.seed) and 0 <= self.seed < 2**32 - 1, f"seed must be an integer from 0 to 2**32 - 2, got {self.seed}")
         _require(self.subset is None or (_is_int(self.subset) and self.subset >= 1), f"subset must be an integer >= 1, got {self.subset}")
         _require(self.device in DEVICES, f"device must be one of {', '.join(DEVICES)}, got {self.device!r}")
@@ -114,6 +142,28 @@ class EvalConfig:
         _require(_is_int(self.batch_size) and self.batch_size >= 1, f"batch size must be an integer >= 1, got {self.batch_size}")
         _require(_is_int(self.iwae_samples) and self.iwae_samples >= 0, f"IWAE samples must be an integer >= 0, got {self.iwae_samples}")
         _require(self.device in DEVICES, f"device must be one of {', '.join(DEVICES)}, got {self.device!r}")
+
+
+def variant(*configs: ModelConfig | TrainConfig) -> list[tuple[Field, object]]:
+    """What sets a run apart from the default VAE: (field, value) for each setting away from its default.
+
+    The one description of a run's variant: the command line's "training a ..." line, the
+    evaluate report and the cache's folder names all format this list (words and tag of each field).
+    """
+    return [(f, getattr(config, f.name)) for config in configs for f in fields(config)
+            if "help" in f.metadata and f.name not in IDENTITY + PLACE and getattr(config, f.name) != f.default]
+
+
+def describe(model_config: ModelConfig, train_config: TrainConfig) -> str:
+    """The model in a few words, e.g. 'mlp VAE (latent 20, beta 1, gaussian likelihood, sigma 0.1)'."""
+    weight = [] if train_config.capacity_max is not None else [f"beta {train_config.beta:g}"]  # capacity replaces beta
+    words = [f.metadata["words"].format(value=value) for f, value in variant(model_config, train_config)]
+    return f"{model_config.arch} VAE ({', '.join([f'latent {model_config.latent_dim}', *weight, *words])})"
+
+
+def variant_tags(model_config: ModelConfig, train_config: TrainConfig) -> list[str]:
+    """The variant for a folder name, e.g. ['gaussian', 'fb0.5'] (empty for the default VAE)."""
+    return [f.metadata["tag"].format(value=value) for f, value in variant(model_config, train_config)]
 
 
 def to_dict(config: ModelConfig | TrainConfig) -> dict:

@@ -26,6 +26,7 @@ IDX_FILES = {
     True: ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     False: ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
+MAX_IMAGES = {True: 60_000, False: 10_000}  # the most items a split's IDX file may hold (Fashion-MNIST's sizes)
 CLASS_NAMES = (
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
     "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
@@ -59,7 +60,10 @@ def resolve_data_root(data_dir: str | os.PathLike | None = None) -> tuple[Path, 
     if data_dir is not None:
         return Path(data_dir), False
     from_env = os.environ.get(DATA_ENV_VAR)
-    if from_env:
+    if from_env is not None:
+        if not from_env.strip():
+            raise DataError(f"{DATA_ENV_VAR} is set but empty: set it to the folder that holds FashionMNIST/raw/, "
+                            "or unset it to use ./data")
         return Path(from_env), False
     return Path(DEFAULT_DATA_DIR), True
 
@@ -75,29 +79,55 @@ def load_split(
     raw = root / "FashionMNIST" / "raw"
     if root.exists() and not root.is_dir():
         raise DataError(f"the data path {root} is a file, not a folder: name the folder that holds FashionMNIST/raw/")
-    if root.exists() and not os.access(root, os.R_OK | os.X_OK):
-        raise DataError(f"cannot read the data folder {root}: check its permissions")
-    for name, shape in zip(IDX_FILES[train], ((None, *IMAGE_SIZE), (None,))):
-        if (raw / name).is_file():
-            check_idx(raw / name, shape)
+    for folder in (root, raw):
+        if folder.exists() and not os.access(folder, os.R_OK | os.X_OK):
+            raise DataError(f"cannot read the data folder {folder}: check its permissions")
+    names = IDX_FILES[train]
+    counts = [check_idx(raw / name, shape, MAX_IMAGES[train]) for name, shape in zip(names, ((None, *IMAGE_SIZE), (None,)))
+              if (raw / name).exists() or (raw / name).is_symlink()]
+    if len(counts) == 2 and counts[0] != counts[1]:
+        raise DataError(f"{raw} holds {counts[0]} images but {counts[1]} labels in {names[1]}: the files do not belong together")
+    created = [folder for folder in (raw, raw.parent, root) if not folder.exists()]
     try:
         dataset = FashionMNIST(str(root), train=train, download=download)
     except RuntimeError as err:
+        _remove_empty(created)
         if "not found" not in str(err).lower() and not str(err).startswith("Error downloading"):
             raise DataError(f"cannot read Fashion-MNIST in {raw}: {first_line(err)}") from err
         raise DataError(_missing_message(raw, download)) from err
     except (OSError, ValueError, AssertionError, EOFError) as err:  # truncated or malformed files, failed downloads
+        _remove_empty(created)
         what = "download or read" if download else "read"
         raise DataError(f"cannot {what} Fashion-MNIST in {raw}: {first_line(err)}") from err
+    labels = dataset.targets.long()  # (N,)
+    if len(labels) and (labels.min() < 0 or labels.max() >= len(CLASS_NAMES)):
+        raise DataError(f"{raw / names[1]} holds label {int(labels.max())}: Fashion-MNIST's labels are 0 to {len(CLASS_NAMES) - 1}")
     pixels = dataset.data  # (N, 28, 28) uint8
     images = pixels.unsqueeze(1).float().div_(255.0)  # (N, 1, 28, 28) float32
-    return Split(images, dataset.targets.long())
+    return Split(images, labels)
 
 
-def check_idx(path: Path, shape: tuple[int | None, ...]) -> None:
-    """Refuse a file that is not an IDX file of unsigned bytes with this shape (None: any length)."""
-    with path.open("rb") as file:
-        header = file.read(4 + 4 * len(shape))
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove the folders a failed download made, innermost first, if it left them empty."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+
+
+def check_idx(path: Path, shape: tuple[int | None, ...], max_count: int) -> int:
+    """Refuse a file that is not an IDX file of unsigned bytes with this shape (None: any count up to max_count).
+
+    Returns the number of items. Only the header is read: a file is checked before it is loaded whole.
+    """
+    if not path.is_file():
+        raise DataError(f"cannot read {path}: it is {'a folder' if path.is_dir() else 'not a plain file'}, not an IDX file")
+    try:
+        with path.open("rb") as file:
+            header = file.read(4 + 4 * len(shape))
+    except OSError as err:
+        raise DataError(f"cannot read {path}: {err.strerror or first_line(err)}") from err
     if len(header) < 4 or header[:2] != b"\0\0":
         raise DataError(f"cannot read {path}: not an IDX file (it starts with {header[:4].hex() or 'nothing'}, not 0000)")
     code, dims = header[2], header[3]
@@ -108,9 +138,13 @@ def check_idx(path: Path, shape: tuple[int | None, ...]) -> None:
     sizes = struct.unpack(f">{dims}I", header[4:])
     if any(want is not None and got != want for got, want in zip(sizes, shape)):
         raise DataError(f"cannot read {path}: items of {'x'.join(map(str, sizes[1:]))}, not {'x'.join(map(str, shape[1:]))}")
+    if not 1 <= sizes[0] <= max_count:
+        raise DataError(f"cannot read {path}: it says it holds {sizes[0]} items; this split of Fashion-MNIST has "
+                        f"1 to {max_count}")
     expected = len(header) + math.prod(sizes)
     if path.stat().st_size != expected:
         raise DataError(f"cannot read {path}: {path.stat().st_size} bytes, not the {expected} its header promises (truncated?)")
+    return sizes[0]
 
 
 def _missing_message(raw: Path, tried_download: bool) -> str:

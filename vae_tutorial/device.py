@@ -7,9 +7,13 @@ import os
 import torch
 
 from .config import ModelConfig
-from .errors import DeviceError
+from .errors import DeviceError, first_line
+from .model import VAE
 
 TRAINING_COPIES = 4  # weights, gradients and Adam's two moments, each as large as the model
+ACTIVATION_COPIES = 3  # each layer's output, kept for the backward pass, its gradient, and a temporary beside them
+FLOAT_BYTES = 4  # float32
+DATA_IMAGES = 70_000  # Fashion-MNIST's training and test images, held in memory as float32 for the whole run
 
 
 def pick_device(name: str = "auto") -> torch.device:
@@ -24,29 +28,72 @@ def pick_device(name: str = "auto") -> torch.device:
     return torch.device(name)
 
 
+def model_sizes(config: ModelConfig) -> tuple[int, int]:
+    """(parameters, activations per image) of the VAE of this config, counted on the meta device (nothing allocated).
+
+    Activations: every layer's output in one forward pass of one image, plus the loss's per-pixel terms.
+    """
+    try:
+        with torch.device("meta"):
+            model = VAE(config)
+            outputs: list[int] = []
+            for module in model.modules():
+                if not list(module.children()):
+                    module.register_forward_hook(lambda mod, inputs, out: outputs.append(_numel(out)))
+            labels = torch.zeros(1, dtype=torch.long) if config.conditional else None
+            model(torch.zeros(1, *config.image_shape), labels=labels)
+    except (RuntimeError, OverflowError, ValueError, TypeError, MemoryError) as err:  # sizes beyond what torch can index
+        raise DeviceError(f"a model of latent dim {config.latent_dim} and hidden dim {config.hidden_dim} is too large "
+                          f"to build ({first_line(err)[:80]}): choose a smaller --latent-dim or --hidden-dim") from None
+    return sum(p.numel() for p in model.parameters()), sum(outputs) + 4 * config.num_pixels
+
+
+def _numel(out) -> int:
+    tensors = out if isinstance(out, (tuple, list)) else (out,)
+    return sum(t.numel() for t in tensors if isinstance(t, torch.Tensor))
+
+
 def parameter_count(config: ModelConfig) -> int:
     """How many numbers the VAE of this config holds, counted without allocating them."""
-    from .model import VAE
+    return model_sizes(config)[0]
 
-    with torch.device("meta"):
-        return sum(p.numel() for p in VAE(config).parameters())
+
+def training_bytes(config: ModelConfig, batch_size: int) -> int:
+    """Memory one training step needs: weights, gradients, Adam's moments, activations at this batch size, the data."""
+    parameters, per_image = model_sizes(config)
+    activations = ACTIVATION_COPIES * per_image * max(batch_size, 1000)  # 1000: the test set is scored in batches of 1000
+    return FLOAT_BYTES * (TRAINING_COPIES * parameters + activations + DATA_IMAGES * config.num_pixels)
 
 
 def available_bytes(device: torch.device) -> int | None:
-    """Free memory on the device (None when it cannot be told)."""
+    """Memory the device can still give (None when it cannot be told): on Linux MemAvailable, page cache included."""
     if device.type == "cuda":
         return torch.cuda.mem_get_info(device)[0]
+    try:
+        with open("/proc/meminfo") as file:
+            for line in file:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
     try:
         return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):
         return None
 
 
-def check_model_fits(config: ModelConfig, device: torch.device) -> None:
-    """Refuse, before allocating anything, a model whose training state cannot fit in memory."""
-    needed = parameter_count(config) * 4 * TRAINING_COPIES  # float32
+def check_model_fits(config: ModelConfig, device: torch.device, batch_size: int = 1) -> None:
+    """Refuse, before allocating anything, a model (and batch) whose training cannot fit in memory."""
+    needed = training_bytes(config, batch_size)
     free = available_bytes(device)
     if free is not None and needed > free:
-        raise DeviceError(f"a model of latent dim {config.latent_dim} and hidden dim {config.hidden_dim} needs about "
-                          f"{needed / 2**30:.1f} GiB to train, and {device.type} has {free / 2**30:.1f} GiB free: "
-                          "choose a smaller --latent-dim or --hidden-dim")
+        raise DeviceError(f"training a model of latent dim {config.latent_dim} and hidden dim {config.hidden_dim} "
+                          f"with batches of {batch_size} needs about {needed / 2**30:.1f} GiB, and {device.type} has "
+                          f"{free / 2**30:.1f} GiB free: choose a smaller --batch-size, --hidden-dim or --latent-dim")
+
+
+def out_of_memory(err: BaseException) -> bool:
+    """True for an allocation failure, whichever way torch or Python reports it."""
+    text = str(err)
+    return isinstance(err, (MemoryError, torch.OutOfMemoryError)) or (
+        isinstance(err, RuntimeError) and ("can't allocate memory" in text or "out of memory" in text.lower()))

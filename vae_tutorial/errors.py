@@ -7,6 +7,21 @@ def first_line(err: BaseException) -> str:
     return text.splitlines()[0] if text else type(err).__name__
 
 
+def telling_line(err: BaseException, limit: int = 300) -> str:
+    """The telling line of an error: torch's state-dict errors start with a line that only ends in a colon."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip() and not line.strip().endswith(":")]
+    return (lines[0] if lines else type(err).__name__)[:limit]
+
+
+def describe_error(err: BaseException) -> str:
+    """An unforeseen system error in words: what failed and where (the file, when the error names one)."""
+    if isinstance(err, MemoryError):
+        return "out of memory" + (f" ({first_line(err)})" if str(err).strip() else "")
+    text = getattr(err, "strerror", None) or first_line(err)
+    filename = getattr(err, "filename", None)
+    return f"{text}: {filename}" if filename else text
+
+
 class VAETutorialError(Exception):
     """Base class: a problem with the user's input or files, not a bug."""
 
@@ -44,6 +59,8 @@ class Interrupted(VAETutorialError):
 
 
 class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised like Ctrl-C so that the same clean-up runs."""
+    """SIGTERM or SIGHUP, raised like Ctrl-C so that the same clean-up runs."""
 
-    exit_code = 143
+    def __init__(self, exit_code: int = 143) -> None:
+        super().__init__()
+        self.exit_code = exit_code  # 128 + the signal's number: 143 for SIGTERM, 129 for SIGHUP

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .checkpoint import restore_generator
 from .config import ModelConfig, TrainConfig, to_dict
-from .errors import CheckpointError
+from .errors import CheckpointError, telling_line
 
 
 def restore_run(state, path, model, optimizer, shuffle_rng, noise_rng, noise_seed) -> list[dict]:
@@ -28,14 +28,8 @@ def restore_run(state, path, model, optimizer, shuffle_rng, noise_rng, noise_see
         if [record["epoch"] for record in history] != list(range(1, len(history) + 1)):
             raise ValueError("its history is not a sequence of epochs")
     except (TypeError, ValueError, RuntimeError, KeyError, AttributeError) as err:
-        raise CheckpointError(f"{path} cannot be resumed: it does not fit its own settings ({error_reason(err)})") from err
+        raise CheckpointError(f"{path} cannot be resumed: it does not fit its own settings ({telling_line(err)})") from err
     return history
-
-
-def error_reason(err: Exception) -> str:
-    """The telling line of an error: torch's state-dict errors start with a line that only ends in a colon."""
-    lines = [line.strip() for line in str(err).splitlines() if line.strip() and not line.strip().endswith(":")]
-    return (lines[0] if lines else type(err).__name__)[:300]
 
 
 def resumed_configs(state: dict, requested: TrainConfig, path: str | Path = "the checkpoint") -> tuple[ModelConfig, TrainConfig]:
@@ -44,7 +38,7 @@ def resumed_configs(state: dict, requested: TrainConfig, path: str | Path = "the
         saved = TrainConfig(**state["train_config"])
         model_config = ModelConfig(**state["model_config"])
     except (TypeError, ValueError) as err:
-        raise CheckpointError(f"{path} holds settings this version cannot use ({error_reason(err)})") from err
+        raise CheckpointError(f"{path} holds settings this version cannot use ({telling_line(err)})") from err
     train_config = TrainConfig(**{**to_dict(saved), "epochs": requested.epochs, "device": requested.device,
                                   "data_dir": requested.data_dir})
     return model_config, train_config

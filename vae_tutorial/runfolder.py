@@ -43,7 +43,10 @@ def claimed_folder(
             yield out
             failed = False
         finally:
-            (out / LOCK_NAME).unlink(missing_ok=True)  # while still holding the lock
+            try:
+                (out / LOCK_NAME).unlink(missing_ok=True)  # while still holding the lock
+            except OSError:  # a folder made read-only meanwhile: the file stays, unlocked and harmless
+                pass
             os.close(lock)
     finally:
         if failed:
@@ -55,6 +58,10 @@ def claimed_folder(
 
 
 def _make_folders(out: Path) -> list[Path]:
+    if out.is_symlink() and not out.exists():
+        raise FolderError(f"the output folder {out} is a broken symbolic link: name a folder")
+    if out.exists() and not out.is_dir():
+        raise FolderError(f"the output folder {out} is a file, not a folder: name a folder")
     missing = [folder for folder in (out, *out.parents) if not folder.exists()][::-1]  # outermost first
     try:
         out.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from .checkpoint import atomic_write, load_checkpoint, save_checkpoint
+from .checkpoint import atomic_write, json_safe, load_checkpoint, save_checkpoint
 from .config import ModelConfig, TrainConfig, to_dict
 from .data import Split, binarize, binarized_test_split, labelled_minibatches, load_split
 from .device import check_model_fits, pick_device
@@ -56,9 +56,13 @@ def fit(
     resume: str | Path | None = None,
     callback: EpochCallback | None = None,
     progress: bool = False,
+    resume_state: dict | None = None,
 ) -> FitResult:
-    """Train a VAE for train_config.epochs epochs in total (counting resumed ones)."""
-    state = load_checkpoint(resume, for_resume=True) if resume else None
+    """Train a VAE for train_config.epochs epochs in total (counting resumed ones).
+
+    resume: a checkpoint to continue; resume_state: that checkpoint, already read (load_checkpoint), so it is read once.
+    """
+    state = resume_state if resume_state is not None or not resume else load_checkpoint(resume, for_resume=True)
     if state:
         model_config, train_config = resumed_configs(state, train_config, resume)
     device = pick_device(train_config.device)
@@ -140,7 +144,12 @@ def _train_epoch(model, optimizer, data, config, step, shuffle_rng, noise_rng, p
         batch_sums = torch.stack([recon + kl, recon, kl, objective.detach() * x.shape[0]]).cpu().double()  # MPS has no float64
         if not torch.isfinite(batch_sums).all():
             elbo_finite = bool(torch.isfinite(batch_sums[:3]).all())
-            advice = "try a smaller --gamma" if elbo_finite and config.capacity_max is not None else hint
+            if elbo_finite and config.capacity_max is not None:
+                advice = "try a smaller --gamma"
+            elif step == 0:  # no update has been made: the learning rate cannot be the cause
+                advice = "this is before any update, so the settings or the data make it so, not the learning rate"
+            else:
+                advice = hint
             raise TrainingDiverged(f"the loss became {batch_sums[3].item() / x.shape[0]} at epoch {epoch}, step {step}; "
                                    f"{advice}")
         optimizer.zero_grad(set_to_none=True)
@@ -155,7 +164,7 @@ def _train_epoch(model, optimizer, data, config, step, shuffle_rng, noise_rng, p
 
 def _save(out_dir, model, optimizer, model_config, train_config, history, shuffle_rng, noise_rng) -> None:
     """Rewrite the checkpoint, then metrics.json (derived from it); a failed write leaves the previous file whole."""
-    text = json.dumps(history, indent=2, allow_nan=False).encode()  # strict JSON: no NaN, no Infinity
+    text = json.dumps(json_safe(history), indent=2, allow_nan=False).encode()  # strict JSON: NaN and infinity as null
     try:
         save_checkpoint(out_dir / CHECKPOINT_NAME, {
             "model_config": to_dict(model_config), "train_config": to_dict(train_config),
