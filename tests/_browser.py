@@ -12,6 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "_build" / "screenshots"
+SCRIPT_SECONDS = 600  # the longest a page script may run: a chapter's Run All on a busy 2-core machine
 
 
 def require(tool: str, why: str) -> str:
@@ -39,7 +40,8 @@ def chromium(width: int = 1400, height: int = 1000):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=webdriver.ChromeService(executable_path=driver_path), options=options)
-    driver.set_script_timeout(300)
+    driver.set_script_timeout(SCRIPT_SECONDS)
+    driver.command_executor.client_config.timeout = SCRIPT_SECONDS + 60  # selenium's HTTP read limit (120 s) must outwait a script
     return driver
 
 

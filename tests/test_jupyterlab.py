@@ -56,7 +56,7 @@ def lab(tmp_path_factory):
     server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=sources)
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_for(lambda: _answers(f"{base}/api/status?token={token}"), 120, "JupyterLab did not start")
+        _wait_for(lambda: _answers(f"{base}/api/status?token={token}"), 240, "JupyterLab did not start")
         yield base, token, sources / "notebooks"
     finally:
         server.terminate()
@@ -112,7 +112,7 @@ def test_a_chapter_opens_as_a_notebook_runs_and_reads_like_the_site(student, lab
     driver, served = student, lab[2]
     source = (served / chapter).read_bytes()
     _double_click(driver, chapter)
-    _wait_for(lambda: driver.execute_script(_CURRENT_NOTEBOOK_CELLS, chapter), 120,
+    _wait_for(lambda: driver.execute_script(_CURRENT_NOTEBOOK_CELLS, chapter), 240,
               f"{chapter} did not open as a notebook (no cells)")
     finished = driver.execute_async_script(_RUN_ALL)
     assert finished == "done", f"{chapter}: Run All did not finish ({finished})"
@@ -120,7 +120,7 @@ def test_a_chapter_opens_as_a_notebook_runs_and_reads_like_the_site(student, lab
     assert errors == [], f"{chapter}: error outputs after Run All: {errors[:3]}"
 
     # every {eval} filled after the one Run All, off-screen cells included (JupyterLab's windowing)
-    unfilled = _wait_for(lambda: driver.execute_script(_UNFILLED_EXPRESSIONS) or [], 90, "", until_false=True)
+    unfilled = _wait_for(lambda: driver.execute_script(_UNFILLED_EXPRESSIONS) or [], 180, "", until_false=True)
     assert unfilled == [], f"{chapter}: {{eval}} left unfilled after Run All (cell, expected, filled): {unfilled[:5]}"
     text = driver.execute_script(_RENDERED_MARKDOWN)
     site_numbers = _site_numbers(book_html / "notebooks" / chapter.replace(".md", ".html"))
@@ -168,7 +168,7 @@ def test_the_launch_url_opens_a_chapter_and_its_widget_follows_the_slider(lab, b
     driver = chromium(1400, 1000)
     try:
         driver.get(f"{base}/lab/tree/08_latent_space.md?token={token}")
-        _wait_for(lambda: driver.execute_script(_CURRENT_NOTEBOOK_CELLS, "08_latent_space.md"), 120,
+        _wait_for(lambda: driver.execute_script(_CURRENT_NOTEBOOK_CELLS, "08_latent_space.md"), 240,
                   "the launch URL did not open chapter 8 as a notebook")
         assert driver.execute_async_script(_RUN_ALL) == "done"
         assert driver.execute_script(_ERROR_OUTPUTS) == []
@@ -183,7 +183,7 @@ def test_the_launch_url_opens_a_chapter_and_its_widget_follows_the_slider(lab, b
         handle.click()
         for _ in range(20):
             handle.send_keys(Keys.ARROW_RIGHT)
-        _wait_for(lambda: driver.execute_script(_WIDGET_IMAGE) != before, 30, "the picture did not follow the slider")
+        _wait_for(lambda: driver.execute_script(_WIDGET_IMAGE) != before, 60, "the picture did not follow the slider")
         screenshot(driver, "jupyterlab-widget-after.png")
     finally:
         driver.quit()
@@ -235,7 +235,7 @@ def _double_click(driver, name: str) -> None:
             ".filter(e => e.offsetParent !== null && e.getBoundingClientRect().height > 0)"
             ".filter(e => e.querySelector('.jp-DirListing-itemText').textContent.trim() === arguments[0])", name)
 
-    items = _wait_for(entries, 60, f"{name} is not in the file browser")
+    items = _wait_for(entries, 120, f"{name} is not in the file browser")
     assert len(items) == 1, f"{name} is listed {len(items)} times"
     for _ in range(5):
         try:
@@ -264,7 +264,7 @@ panel.sessionContext.ready
       const ran = cells.every(c => c.model.executionCount !== null);
       if (ran && panel.sessionContext.session.kernel.status === 'idle') {
         setTimeout(() => done('done'), 1500);  // markdown cells render their {eval} after the kernel answers
-      } else if (Date.now() - start > 280000) { done('timed out'); } else { setTimeout(poll, 250); }
+      } else if (Date.now() - start > 540000) { done('timed out'); } else { setTimeout(poll, 250); }
     })();
   })
   .catch(e => done('failed: ' + e));
