@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import struct
 import subprocess
 from pathlib import Path
@@ -117,7 +118,12 @@ def cli(tmp_path: Path, capsys):
     def run(*argv, may_change: tuple[str, ...] = ()) -> Outcome:
         before = snapshot(tmp_path)
         capsys.readouterr()
-        code = main([str(a) for a in argv])
+        handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+        try:
+            code = main([str(a) for a in argv])
+        finally:  # a stopped run leaves them ignored (its process is about to exit); this one goes on
+            for sig, handler in handlers.items():
+                signal.signal(sig, handler)
         out, err = capsys.readouterr()
         after = snapshot(tmp_path)
         for name, value in before.items():

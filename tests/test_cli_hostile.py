@@ -44,7 +44,7 @@ def test_a_sweep_refuses_an_endless_iwae_before_training(cli, tiny_data_root, tm
     assert not (tmp_path / "sweep").exists()
 
 
-@pytest.mark.parametrize("kind", ["fifo", "device", "empty", "trailing slash", "dangling link", "lock", "key",
+@pytest.mark.parametrize("kind", ["fifo", "device", "trailing slash", "dangling link", "lock", "key",
                                   "sweep table", "temporary file", "large file"])
 def test_json_targets_that_are_not_a_users_file(kind, cli, finished_run, tmp_path):
     target = {"fifo": tmp_path / "pipe", "device": "/dev/zero", "empty": "", "trailing slash": f"{tmp_path}/new/",
@@ -297,10 +297,71 @@ def test_ctrl_c_or_a_broken_torch_while_importing(cli, monkeypatch):
                 raise self.error
             return None
 
-    monkeypatch.delitem(sys.modules, "vae_tutorial.commands")
-    monkeypatch.delattr(vae_tutorial, "commands")
+    monkeypatch.delitem(sys.modules, "vae_tutorial.commands", raising=False)
+    monkeypatch.delattr(vae_tutorial, "commands", raising=False)
     for error, code, fragment in ((KeyboardInterrupt(), 130, "interrupted"),
                                   (ImportError("libtorch.so: cannot map", name="torch"), 1, "cannot import torch")):
         monkeypatch.setattr(sys, "meta_path", [Failing(error), *sys.meta_path])
         cli("evaluate", "x.pt").failed(code, fragment)
         sys.meta_path.pop(0)
+
+
+# A second adversarial pass (after the fixes above)
+
+
+def test_a_crafted_optimizer_setting_is_refused_before_the_first_step(cli, tiny_train, finished_run, tmp_path):
+    path = _crafted(finished_run, tmp_path, lambda s: s["optimizer_state"]["param_groups"][0].update(lr="fast"))
+    cli(*tiny_train, "--epochs", "2", "--resume", path, "--out", tmp_path / "R").failed(1, "crafted.pt", "'fast'")
+
+
+@pytest.mark.parametrize("weight, fragment", [(torch.zeros(8, dtype=torch.complex64), "complex64 values"),
+                                              (torch.full((8,), float("nan")), "NaN or infinite")])
+@pytest.mark.parametrize("command", ["evaluate", "resume"])
+def test_weights_that_no_run_saves(weight, fragment, command, cli, tiny_train, finished_run, tmp_path):
+    path = _crafted(finished_run, tmp_path, lambda s: s["model_state"].update({"decoder.hidden.bias": weight}))
+    argv = ["evaluate", path] if command == "evaluate" else [*tiny_train, "--epochs", "2", "--resume", path]
+    cli(*argv).failed(1, "decoder.hidden.bias", fragment)
+
+
+def test_minus_zero_is_zero(cli, tiny_data_root, tmp_path):
+    assert cli("sweep", "--betas", "0", "-0", "--epochs", "1", "--data-dir", tiny_data_root, "--hidden-dim", "8",
+               "--latent-dim", "2", "--no-progress", "--out", tmp_path / "sweep").code == 0
+    assert len(list((tmp_path / "sweep" / "runs").iterdir())) == 1
+    assert TrainConfig(beta=-0.0).beta.hex() == "0x0.0p+0"
+
+
+@pytest.mark.parametrize("flag", ["--out", "--resume", "--data-dir"])
+def test_an_empty_path_is_a_bad_flag_not_the_default(flag, cli, tiny_train, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    cli(*tiny_train, flag, "").failed(2, flag, "must not be empty")
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("signals", [("SIGTERM", "SIGINT", "SIGHUP"), ("SIGTERM", "SIGTERM"), ("SIGINT", "SIGHUP")])
+def test_signals_in_quick_succession_end_like_the_first(signals, tiny_train, tmp_path):
+    import signal as signals_module
+    import time
+
+    from test_cli_signals import _start
+
+    proc = _start([*tiny_train, "--epochs", "100000", "--out", tmp_path / "run"])
+    try:
+        assert "training a" in proc.stdout.readline() and proc.stdout.readline().startswith("epoch   1")
+        for name in signals:
+            proc.send_signal(getattr(signals_module, name))
+            time.sleep(0.05)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 128 + getattr(signals_module, signals[0]), err
+    assert err.count("\n") == 1 and err.startswith("interrupted: the last good checkpoint is"), err
+
+
+@pytest.mark.parametrize("content, fragment", [(b"\0\0\x08", "ends inside its header"), (b"", "the file is empty"),
+                                               ("extra", "extra bytes at its end")])
+def test_idx_files_cut_short_or_too_long_say_which(content, fragment, cli, finished_run, tiny_data_root):
+    images = tiny_data_root / "FashionMNIST" / "raw" / IDX_NAMES[False][0]
+    images.write_bytes(images.read_bytes() + b"\0" if content == "extra" else content)
+    cli("evaluate", finished_run / "checkpoint.pt", "--data-dir", tiny_data_root).failed(1, fragment)

@@ -37,6 +37,7 @@ def check_fields(state: Any, path: object, for_resume: bool = False) -> tuple[Mo
     model_config = _config(state, "model_config", ModelConfig, path)
     train_config = _config(state, "train_config", TrainConfig, path)
     _check_tensors(state["model_state"], "model_state", path)
+    _check_weights(state["model_state"], path)
     _check_history(state["history"], path)
     if for_resume:
         if not isinstance(state["optimizer_state"], dict):
@@ -74,6 +75,15 @@ def _config(state: dict, key: str, config_class: type, path: object):
 def _check_tensors(values: Any, key: str, path: object) -> None:
     if not isinstance(values, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in values.items()):
         raise CheckpointError(f"{path} is damaged: its {key} is not a table of named tensors")
+
+
+def _check_weights(weights: dict, path: object) -> None:
+    """Real floating-point weights (float16/32/64, cast on loading), every one finite: a run never saves a NaN."""
+    for name, tensor in weights.items():
+        if tensor.is_complex() or not tensor.is_floating_point() or tensor.is_sparse or tensor.is_meta:
+            raise CheckpointError(f"{path} is damaged: its weight {name} holds {tensor.dtype} values, not real numbers")
+        if not torch.isfinite(tensor).all():
+            raise CheckpointError(f"{path} is damaged: its weight {name} holds NaN or infinite values")
 
 
 def _check_history(history: Any, path: object) -> None:

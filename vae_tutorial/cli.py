@@ -20,7 +20,7 @@ from .config import EvalConfig, ModelConfig, TrainConfig
 from .errors import Interrupted, Terminated, VAETutorialError, describe_error
 from .runtime import tune_for_cpu
 
-STOP_SIGNALS = {"SIGTERM": 143, "SIGHUP": 129}  # each ends a run as Ctrl-C does (130), keeping the last epoch
+STOP_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")  # each ends a run the same way (exit 128 + its number), keeping the last epoch
 
 
 class UsageError(Exception):
@@ -40,28 +40,35 @@ def build_parser(defaults: bool = True) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="{train,evaluate,sweep}")
     train = sub.add_parser("train", help="train a VAE and write checkpoint, metrics and pictures")
     add_training_options(train, defaults=defaults)
-    train.add_argument("--out", default=None, help="output folder, never overwritten "
+    train.add_argument("--out", default=None, type=nonempty, help="output folder, never overwritten "
                        "(default runs/<arch>-z<latent>-beta<beta>-seed<seed>)")
-    train.add_argument("--resume", default=None, metavar="CHECKPOINT", help="continue a run up to --epochs in total")
+    train.add_argument("--resume", default=None, type=nonempty, metavar="CHECKPOINT", help="continue a run up to --epochs in total")
     train.set_defaults(handler="train", config_classes=TRAINING_CONFIGS)
 
     evaluate = sub.add_parser("evaluate", help="test-set negative ELBO (and more) of a checkpoint")
-    evaluate.add_argument("checkpoint")
+    evaluate.add_argument("checkpoint", type=nonempty)
     add_config_options(evaluate, EvalConfig, defaults=defaults)
-    evaluate.add_argument("--json", default=None, metavar="PATH", help="also write the results as one JSON object")
+    evaluate.add_argument("--json", default=None, type=nonempty, metavar="PATH", help="also write the results as one JSON object")
     evaluate.add_argument("--no-progress", action="store_true", help="no progress bar")
     evaluate.set_defaults(handler="evaluate", config_classes=(EvalConfig,))
 
     sweep = sub.add_parser("sweep", help="train one model per beta, evaluate each, write a table and a plot")
     add_training_options(sweep, skip=("beta",), defaults=defaults)
     sweep.add_argument("--betas", type=value_parser(TrainConfig, "beta", "float"), nargs="+", required=True)
-    sweep.add_argument("--out", default="runs/sweep", help="folder for the runs, table and plot (default runs/sweep)")
+    sweep.add_argument("--out", default="runs/sweep", type=nonempty, help="folder for the runs, table and plot (default runs/sweep)")
     sweep.add_argument("--iwae-samples", "--iwae_samples", type=value_parser(EvalConfig, "iwae_samples", "int"),
                        default=EvalConfig.iwae_samples, help="K for the IWAE estimate of each model (0 = skip)")
     sweep.add_argument("--allow-slow", "--allow_slow", action="store_true",
                        help="run the IWAE estimates even when they would take more than a day in all")
     sweep.set_defaults(handler="sweep", config_classes=TRAINING_CONFIGS)
     return parser
+
+
+def nonempty(text: str) -> str:
+    """A path argument: an empty one (an unset shell variable, `--out "$OUT"`) is refused, not read as the default."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must not be empty")
+    return text
 
 
 def check_combinations(args: argparse.Namespace) -> None:
@@ -108,8 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, MemoryError) as err:  # a disk or a device failing in a place no check foresaw
         return _fail(f"error: {describe_error(err)}", 1)
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        _restore_unless_stopped(previous)
 
 
 def _fail(message: str, code: int) -> int:
@@ -134,20 +140,27 @@ def _never_fail_on_encoding() -> None:
 
 
 def _stop_signals_interrupt() -> dict:
-    """Make SIGTERM and SIGHUP raise Terminated (a KeyboardInterrupt), so a killed run cleans up as after Ctrl-C.
+    """Make SIGINT, SIGTERM and SIGHUP raise Terminated (a KeyboardInterrupt), so a stopped run cleans up as one.
 
-    Returns the handlers to put back. A signal the parent told us to ignore (nohup) stays ignored.
+    The first signal wins: later ones are ignored, so the clean-up (the lock, the message naming the kept
+    epoch) runs to its end. Returns the handlers to put back. A signal the parent ignores (nohup) stays ignored.
     """
     if threading.current_thread() is not threading.main_thread():
         return {}
-    previous = {}
-    for name, code in STOP_SIGNALS.items():
-        sig = getattr(signal, name, None)
-        if sig is None or signal.getsignal(sig) == signal.SIG_IGN:
-            continue
+    handled = [getattr(signal, name) for name in STOP_SIGNALS if hasattr(signal, name)]
+    handled = [sig for sig in handled if signal.getsignal(sig) != signal.SIG_IGN]
 
-        def handler(number, frame, code=code):
-            raise Terminated(exit_code=code)
+    def handler(number, frame):
+        for sig in handled:
+            signal.signal(sig, signal.SIG_IGN)  # and they stay ignored until the process exits (see main)
+        raise Terminated(exit_code=128 + number)
 
-        previous[sig] = signal.signal(sig, handler)
-    return previous
+    return {sig: signal.signal(sig, handler) for sig in handled}
+
+
+def _restore_unless_stopped(previous: dict) -> None:
+    """Put the signal handlers back, unless a stop signal came: then a later one must not kill the exit itself."""
+    if any(signal.getsignal(sig) == signal.SIG_IGN for sig in previous):
+        return
+    for sig, handler in previous.items():
+        signal.signal(sig, handler)

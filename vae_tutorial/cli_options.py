@@ -29,6 +29,10 @@ def value_parser(config_class: type, name: str, kind: str, needs: dict | None = 
             value = convert(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}") from None
+        if kind == "float":
+            value += 0.0  # -0.0 is 0.0: `--betas 0 -0` is one model
+        if kind == "str" and not value.strip():
+            raise argparse.ArgumentTypeError("must not be empty")
         try:
             config_class(**{**(needs or {}), name: value})  # every other field keeps its (valid) default
         except ValueError as err:

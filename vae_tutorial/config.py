@@ -103,8 +103,8 @@ class TrainConfig:
     def __post_init__(self) -> None:
         for name in FLOAT_FIELDS:
             value = getattr(self, name)
-            if _is_int(value):
-                object.__setattr__(self, name, float(value))
+            if _is_int(value) or isinstance(value, float):
+                object.__setattr__(self, name, float(value) + 0.0)  # ints as floats; -0.0 as 0.0 (one run, one name)
         _require(_is_int(self.epochs) and self.epochs >= 1, f"epochs must be an integer >= 1, got {self.epochs}")
         _require(_is_int(self.batch_size) and self.batch_size >= 1, f"batch size must be an integer >= 1, got {self.batch_size}")
         _require(_finite(self.lr) and self.lr > 0, f"learning rate must be a finite number > 0, got {self.lr}")

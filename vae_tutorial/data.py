@@ -128,8 +128,12 @@ def check_idx(path: Path, shape: tuple[int | None, ...], max_count: int) -> int:
             header = file.read(4 + 4 * len(shape))
     except OSError as err:
         raise DataError(f"cannot read {path}: {err.strerror or first_line(err)}") from err
-    if len(header) < 4 or header[:2] != b"\0\0":
-        raise DataError(f"cannot read {path}: not an IDX file (it starts with {header[:4].hex() or 'nothing'}, not 0000)")
+    if not header:
+        raise DataError(f"cannot read {path}: the file is empty")
+    if header[:2] != b"\0\0"[:len(header[:2])]:
+        raise DataError(f"cannot read {path}: not an IDX file (it starts with {header[:4].hex()}, not 0000)")
+    if len(header) < 4 + 4 * len(shape):
+        raise DataError(f"cannot read {path}: it ends inside its header ({len(header)} bytes)")
     code, dims = header[2], header[3]
     if code != 0x08:
         raise DataError(f"cannot read {path}: IDX type code 0x{code:02x}, not 0x08 (unsigned bytes) as Fashion-MNIST does")
@@ -141,9 +145,10 @@ def check_idx(path: Path, shape: tuple[int | None, ...], max_count: int) -> int:
     if not 1 <= sizes[0] <= max_count:
         raise DataError(f"cannot read {path}: it says it holds {sizes[0]} items; this split of Fashion-MNIST has "
                         f"1 to {max_count}")
-    expected = len(header) + math.prod(sizes)
-    if path.stat().st_size != expected:
-        raise DataError(f"cannot read {path}: {path.stat().st_size} bytes, not the {expected} its header promises (truncated?)")
+    expected, size = len(header) + math.prod(sizes), path.stat().st_size
+    if size != expected:
+        how = "truncated?" if size < expected else "extra bytes at its end"
+        raise DataError(f"cannot read {path}: {size} bytes, not the {expected} its header promises ({how})")
     return sizes[0]
 
 

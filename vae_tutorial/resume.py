@@ -6,7 +6,10 @@ version cannot use) becomes one CheckpointError that says why.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
+
+import torch
 
 from .checkpoint import restore_generator
 from .config import ModelConfig, TrainConfig, to_dict
@@ -18,6 +21,8 @@ def restore_run(state, path, model, optimizer, shuffle_rng, noise_rng, noise_see
     try:
         model.load_state_dict(state["model_state"])
         optimizer.load_state_dict(state["optimizer_state"])
+        for group in optimizer.param_groups:  # Adam would only trip over a crafted value at its first step
+            _check_adam_settings(group)
         for param in model.parameters():  # Adam would only notice a wrong moment shape at its first step
             for value in optimizer.state.get(param, {}).values():
                 if value.dim() > 0 and value.shape != param.shape:
@@ -30,6 +35,21 @@ def restore_run(state, path, model, optimizer, shuffle_rng, noise_rng, noise_see
     except (TypeError, ValueError, RuntimeError, KeyError, AttributeError) as err:
         raise CheckpointError(f"{path} cannot be resumed: it does not fit its own settings ({telling_line(err)})") from err
     return history
+
+
+def _check_adam_settings(group: dict) -> None:
+    """lr, eps and weight decay finite numbers >= 0 (lr > 0); betas two numbers in [0, 1)."""
+    def number(value) -> float:
+        value = value.item() if isinstance(value, torch.Tensor) and value.numel() == 1 else value
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+            raise ValueError(f"its optimizer holds {value!r} where a number belongs")
+        return float(value)
+
+    if number(group.get("lr")) <= 0 or number(group.get("eps")) < 0 or number(group.get("weight_decay", 0.0)) < 0:
+        raise ValueError("its optimizer's learning rate, eps or weight decay is out of range")
+    betas = group.get("betas")
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2 or not all(0 <= number(b) < 1 for b in betas):
+        raise ValueError(f"its optimizer's betas are {betas!r}, not two numbers in [0, 1)")
 
 
 def resumed_configs(state: dict, requested: TrainConfig, path: str | Path = "the checkpoint") -> tuple[ModelConfig, TrainConfig]:

@@ -43,7 +43,8 @@ def json_target(text: str, checkpoint: str) -> Path:
         _refuse_unless_earlier_report(target, checkpoint)
     folder = target.parent
     if not folder.is_dir():
-        raise OutputError(f"cannot write --json {target}: the folder {folder} does not exist")
+        what = "is a file, not a folder" if folder.exists() else "does not exist"
+        raise OutputError(f"cannot write --json {target}: {folder} {what}")
     try:
         with tempfile.TemporaryFile(dir=folder):
             pass
@@ -71,7 +72,11 @@ def _refuse_unless_earlier_report(target: Path, checkpoint: str) -> None:
 
 def refuse_owned_folder(out: Path) -> None:
     """A cached run's folder (a sweep's or a chapter's) is the cache's: a user's run never trains there."""
-    if (out / KEY_NAME).exists():
+    try:
+        cached = (out / KEY_NAME).exists()
+    except OSError:  # a name too long to look up: the output folder's own check will say so, naming --out
+        cached = False
+    if cached:
         raise OutputError(f"{out} is a cached run (of a sweep or a chapter), which the cache may replace: "
                           "train or resume into a folder of your own with --out")
 
