@@ -86,3 +86,28 @@ def test_every_setting_is_named_in_one_place():
     assert describe(model, train) == "mlp VAE (latent 20, gaussian likelihood, sigma 0.3, capacity 5 nats)"
     assert variant_tags(model, train) == ["gaussian", "sigma0.3", "cap5"]
     assert describe(ModelConfig(), TrainConfig(device="cpu", data_dir="/elsewhere")) == "mlp VAE (latent 20, beta 1)"
+
+
+def test_a_run_in_use_is_waited_for_not_refused(toy_split, tmp_path):
+    """Two chapters (or a chapter and the build) asking for one run at once: the second waits, then loads it."""
+    import threading
+    import time
+
+    from vae_tutorial.runfolder import claimed_folder
+
+    cache.cached_fit(SMALL, quick(), toy_split, toy_split, root=tmp_path)
+    folder = _only_run(tmp_path)
+    released = []
+
+    def hold():
+        with claimed_folder(folder, refuse=False):
+            time.sleep(1.0)
+            released.append(time.monotonic())
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    time.sleep(0.2)
+    hit = cache.cached_fit(SMALL, quick(), toy_split, toy_split, root=tmp_path)
+    finished = time.monotonic()
+    holder.join()
+    assert hit.cached and released and finished >= released[0]

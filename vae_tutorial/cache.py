@@ -84,7 +84,8 @@ def cached_fit(
     settings = run_settings(model_config, train_config, train_data)
     out = cache_root(root) / _folder_name(model_config, train_config, settings)  # the images hashed once
     checkpoint = out / CHECKPOINT_NAME
-    with claimed_folder(out, written=(CHECKPOINT_NAME, METRICS_NAME, KEY_NAME), refuse=False):  # checked below
+    # checked below; another process training this very run (a second chapter, a build) is waited for
+    with claimed_folder(out, written=(CHECKPOINT_NAME, METRICS_NAME, KEY_NAME), refuse=False, wait=True):
         state = _readable(checkpoint)  # read once, for a cache hit and for a resume alike
         if state is not None:
             _check_key(checkpoint, state, settings)

@@ -22,20 +22,22 @@ class FolderError(VAETutorialError):
 
 @contextmanager
 def claimed_folder(
-    out: Path, continuing: Path | None = None, written: tuple[str, ...] = RUN_FILES, refuse: bool = True
+    out: Path, continuing: Path | None = None, written: tuple[str, ...] = RUN_FILES, refuse: bool = True,
+    wait: bool = False,
 ) -> Iterator[Path]:
     """Hold an exclusive claim on `out` for the whole run.
 
     With refuse, a folder that holds any of `written` is refused unless the run
     continues the checkpoint `continuing` found there; cleans temporary files that killed
     writes left; removes the folders it created if the run fails before
-    writing anything into them.
+    writing anything into them. With wait, a folder in use is waited for (the cache: the other
+    process is training the very model asked for), not refused.
     """
     out = Path(out)
     created = _make_folders(out)
     failed = True
     try:
-        lock = _lock(out)
+        lock = _lock(out, wait)
         try:
             _clean_orphans(out, written)
             if refuse:
@@ -70,8 +72,8 @@ def _make_folders(out: Path) -> list[Path]:
     return missing
 
 
-def _lock(out: Path) -> int:
-    """An exclusive, non-blocking lock on out/LOCK_NAME; the file descriptor that holds it."""
+def _lock(out: Path, wait: bool = False) -> int:
+    """An exclusive lock on out/LOCK_NAME (non-blocking unless wait); the file descriptor that holds it."""
     path = out / LOCK_NAME
     while True:
         try:
@@ -83,7 +85,7 @@ def _lock(out: Path) -> int:
         except ImportError:  # no fcntl (Windows): no lock, the rest still applies
             return handle
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(handle, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             os.close(handle)
             raise FolderError(f"{out} is in use by another run right now: wait for it to finish, or choose another --out") from None
