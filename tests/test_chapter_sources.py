@@ -161,3 +161,36 @@ def test_jupyterlab_reaches_the_books_pages_from_the_notebooks_folder():
         assert link.is_symlink() and link.resolve() == page.resolve(), f"notebooks/book/{page.name}"
     linked = {target for chapter in CHAPTERS for target in re.findall(r"\]\(\.\./book/([^)#]+)", chapter.read_text())}
     assert linked and all((served / name).is_file() for name in linked), linked
+
+
+def _math(text: str) -> str:
+    """The LaTeX of a MyST text: $...$, $$...$$ and {math} blocks."""
+    blocks = re.findall(r"```\{math\}(.*?)```", text, re.S)
+    inline = re.findall(r"\$\$(.*?)\$\$|\$([^$\n]+)\$", re.sub(r"```\{math\}.*?```", "", text, flags=re.S))
+    return "\n".join(blocks + [a or b for a, b in inline])
+
+
+NOTATION_CLASHES = {  # book/notation.md: one symbol per meaning; the clashes a reviewer found, kept from coming back
+    "a logit written a (it is l)": r"\\operatorname\{sigmoid\}\(a[_)]|\\operatorname\{logit\}\b.*=\s*a\b",
+    "the sigmoid written s or sigma (s is the Gaussian decoder's scale, sigma the encoder's)": r"\bs\((?:l|a|x)\b|\\sigma\((?:l|a)\b",
+    "lambda outside the continuous Bernoulli (the free-bits floor is tau)": r"\\lambda",
+}
+
+
+@pytest.mark.parametrize("clash", list(NOTATION_CLASHES))
+def test_one_symbol_per_meaning(clash):
+    found = []
+    for path in CHAPTERS:
+        if clash.startswith("lambda") and path.name.startswith("09_"):
+            continue
+        math = _math(path.read_text())
+        found += [f"{path.name}: {m.group(0)}" for m in re.finditer(NOTATION_CLASHES[clash], math)]
+    assert found == [], f"{clash}: {found[:5]}"
+
+
+def test_the_notation_check_finds_a_clash():
+    """The check can fail: a free-bits floor written lambda, and a sigmoid written s(l), are found."""
+    assert re.search(NOTATION_CLASHES["lambda outside the continuous Bernoulli (the free-bits floor is tau)"],
+                     _math(r"the floor $\lambda = 0.5$ nats"))
+    assert re.search(NOTATION_CLASHES["the sigmoid written s or sigma (s is the Gaussian decoder's scale, sigma the "
+                                      "encoder's)"], _math("```{math}\ns(l) = 1 / (1 + e^{-l})\n```"))

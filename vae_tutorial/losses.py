@@ -148,8 +148,8 @@ def capacity_objective(terms: ELBOTerms, gamma: float, capacity: float) -> torch
 def free_bits_kl(mu: torch.Tensor, logvar: torch.Tensor, free_bits: float) -> torch.Tensor:
     """Kingma et al. (2016): the KL term with `free_bits` nats per dimension left unpenalised -> scalar.
 
-    (eq. free-bits) sum_d max(lambda, mean over the batch of KL_d): a dimension whose
-    average KL is below lambda gets no gradient from the KL term, so the
+    (eq. free-bits) sum_d max(tau, mean over the batch of KL_d): a dimension whose
+    average KL is below the floor tau gets no gradient from the KL term, so the
     objective gains nothing by switching it off entirely.
     """
     kl_per_dim = gaussian_kl_per_dim(mu, logvar).mean(dim=0)  # (B, D) -> (D,)
