@@ -174,6 +174,7 @@ NOTATION_CLASHES = {  # book/notation.md: one symbol per meaning; the clashes a 
     "a logit written a (it is l)": r"\\operatorname\{sigmoid\}\(a[_)]|\\operatorname\{logit\}\b.*=\s*a\b",
     "the sigmoid written s or sigma (s is the Gaussian decoder's scale, sigma the encoder's)": r"\bs\((?:l|a|x)\b|\\sigma\((?:l|a)\b",
     "lambda outside the continuous Bernoulli (the free-bits floor is tau)": r"\\lambda",
+    "epsilon written two ways (the noise is always varepsilon)": r"\\epsilon\b",
 }
 
 

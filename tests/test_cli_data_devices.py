@@ -22,7 +22,7 @@ BAD_IMAGE_FILES = {
     "float type code": (_idx(0x0D, (6, 28, 28), bytes(6 * 28 * 28 * 4)), "type code 0x0d"),
     "32x32 images": (_idx(0x08, (6, 32, 32)), "items of 32x32"),
     "odd magic number": (b"\x1f\x8b\x08\x00" + bytes(100), "not an IDX file"),
-    "empty file": (b"", "not an IDX file"),
+    "empty file": (b"", "the file is empty"),
     "two dimensions": (_idx(0x08, (6, 784)), "2 dimensions"),
     "truncated": (_idx(0x08, (6, 28, 28))[:500], "truncated"),
 }

@@ -30,8 +30,11 @@ def test_every_row_says_how_its_iwae_was_measured(generator):
     for row in rows:
         assert row["iwae_samples"] == 5000 and row["epochs"] == 50, row
         assert row["iwae_nll"] <= row["elbo_iwae_images"] + 0.01, row  # the IWAE bound is the tighter one
+    assert all(row["iwae_images"] == generator.TEST_IMAGES for row in rows)  # every row: the whole test set
     generated = generator.table(rows)
-    assert "10,000" in generated  # the MLP rows: the whole test set
+    assert "same images" not in generated  # so the columns that would say how many, and their -ELBO, are left out
+    partial = [{**rows[0], "iwae_images": 2000}, *rows[1:]]
+    assert "| 2,000 |" in generator.table(partial) and "same images" in generator.table(partial)
 
 
 def test_a_file_without_markers_is_refused(generator):

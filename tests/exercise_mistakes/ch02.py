@@ -30,3 +30,14 @@ MISTAKES = {
         "    to_mu.weight.copy_(model.encoder.gaussian.weight[:D])\n"
         "    to_logvar.weight.copy_(model.encoder.gaussian.weight[D:])"),
 }
+MISTAKES.update({
+    "the input's shape": WrongAnswer(
+        3, "the shape of x, not of the feature map",
+        "conv_feature_shape = tuple(x.shape)"),
+    "after one convolution": WrongAnswer(
+        3, "the shape after the first stride-2 convolution only",
+        "conv_feature_shape = (8, 32, 14, 14)"),
+    "without the batch": WrongAnswer(
+        3, "channels, height and width, the batch dimension left out",
+        "conv_feature_shape = (64, 7, 7)"),
+})

@@ -19,3 +19,18 @@ MISTAKES = {
         "fraction_closed = ((Reference.bce_mean_image - report['test_loss'])\n"
         "                   / Reference.bce_mean_image)"),
 }
+MISTAKES.update({
+    "the same seed five times": WrongAnswer(
+        2, "every evaluation with the default seed, so the five losses agree",
+        "seed_std = torch.tensor([evaluate_elbo(trained, test.images)['loss']\n"
+        "                         for seed in range(5)]).std().item()"),
+    "the spread over images": WrongAnswer(
+        2, "the standard deviation of the per-image negative ELBO instead of over seeds",
+        "from vae_tutorial.losses import elbo_terms\n"
+        "with torch.no_grad():\n"
+        "    _out = trained(test.images, generator=torch.Generator().manual_seed(0))\n"
+        "seed_std = elbo_terms(_out.logits, test.images, _out.mu, _out.logvar).loss.std().item()"),
+    "the standard error of the mean": WrongAnswer(
+        2, "the standard deviation divided by sqrt(5)",
+        "seed_std = Reference.seed_losses.std().item() / 5 ** 0.5"),
+})

@@ -13,13 +13,13 @@ MISTAKES = {
         1, "the origin, where the prior puts its mass, not read off",
         "bag_centre_guess = [0.0, 0.0]"),
     "the midpoint at the origin": WrongAnswer(
-        3, "D/2: as if log p(m) were log p(0), |m| taken as 0",
+        3, "D/2: as if log p(z_bar) were log p(0), |z_bar| taken as 0",
         "midpoint_gain = 20 / 2"),
     "the gain with the wrong sign": WrongAnswer(
-        3, "log p(a) - log p(m) instead of log p(m) - log p(a)",
+        3, "log p(a) - log p(z_bar) instead of log p(z_bar) - log p(a)",
         "midpoint_gain = -20 / 4"),
     "the norm halved": WrongAnswer(
-        3, "|m| / |a| = 1/2, as if a and b pointed the same way",
+        3, "|z_bar| / |a| = 1/2, as if a and b pointed the same way",
         "norm_ratio = 0.5"),
     "a straight line": WrongAnswer(
         4, "linear interpolation (1 - t) a + t b",
