@@ -195,3 +195,27 @@ def test_the_notation_check_finds_a_clash():
                      _math(r"the floor $\lambda = 0.5$ nats"))
     assert re.search(NOTATION_CLASHES["the sigmoid written s or sigma (s is the Gaussian decoder's scale, sigma the "
                                       "encoder's)"], _math("```{math}\ns(l) = 1 / (1 + e^{-l})\n```"))
+
+
+def _assigned(name: str, code: str) -> bool:
+    """Whether code assigns name anywhere (a = ..., a, b = ..., for a in, def a, import ... as a, a += ...)."""
+    pattern = (rf"(?m)(^|[\s,(])({name})\s*(,[^=\n]*)?(=|\+=)(?!=)|\bfor\s+[^:]*\b{name}\b[^:]*\bin\b"
+               rf"|\bdef\s+{name}\b|\bas\s+{name}\b|^{name}\s*:")
+    return re.search(pattern, code) is not None
+
+
+def test_every_eval_names_a_value_computed_above_it(chapter):
+    """The site evaluates {eval} as the chapter runs: a name assigned only in a later cell is a NameError there."""
+    path, notebook = chapter
+    code_so_far, late = "", []
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            code_so_far += "\n" + cell.source
+            continue
+        late += [name for name in re.findall(r"\{eval\}`([A-Za-z_]\w*)`", cell.source) if not _assigned(name, code_so_far)]
+    assert late == [], f"{path.name}: {{eval}} names not assigned in any cell above them: {late}"
+
+
+def test_the_eval_order_check_finds_a_late_name():
+    assert _assigned("share", "x = 1\nshare = f'{x:.0%}'") and _assigned("a", "a, b = 1, 2")
+    assert not _assigned("share", "print(share)") and not _assigned("share", "if share == 1: pass")

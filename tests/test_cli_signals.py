@@ -98,7 +98,12 @@ def test_ctrl_c_during_a_checkpoint_write_finishes_the_write(cli, tiny_train, tm
         return real_save(obj, file, *args, **kwargs)
 
     monkeypatch.setattr(torch, "save", save_interrupted)
-    result = cli(*tiny_train, "--epochs", "3", "--out", tmp_path / "run")
+    # as at a terminal, whatever launched pytest (a background job starts with SIGINT ignored, and the run keeps that)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        result = cli(*tiny_train, "--epochs", "3", "--out", tmp_path / "run")
+    finally:
+        signal.signal(signal.SIGINT, previous)
     result.failed(130, "interrupted: the last good checkpoint is", "(epoch 2)")
     assert not list((tmp_path / "run").glob(".*.tmp"))
 
