@@ -17,6 +17,7 @@ from typing import Any
 import torch
 
 from .checkpoint_fields import FORMAT, REQUIRED_KEYS, check_fields
+from .config import ModelConfig
 from .errors import CheckpointError, first_line, telling_line
 from .model import VAE
 
@@ -127,10 +128,9 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> t
 
 
 def model_from_state(state: dict[str, Any], path: str | os.PathLike, device: str | torch.device = "cpu") -> torch.nn.Module:
-    """The VAE a checked checkpoint dict describes, with its weights, in eval mode on device."""
-    model_config, _ = check_fields(state, path)
+    """The VAE a checkpoint dict describes (one load_checkpoint has checked), with its weights, in eval mode on device."""
     try:
-        model = VAE(model_config)
+        model = VAE(ModelConfig(**state["model_config"]))
         model.load_state_dict(state["model_state"])
     except (TypeError, ValueError, RuntimeError, KeyError) as err:
         raise CheckpointError(f"{path} does not fit this package's VAE ({telling_line(err)})") from err
