@@ -27,8 +27,9 @@ def require(tool: str, why: str) -> str:
     pytest.skip(message)
 
 
-def chromium(width: int = 1400, height: int = 1000):
-    """A headless Chromium driven by selenium, with its console log readable."""
+def chromium(width: int = 1400, height: int = 1000, javascript: bool = True):
+    """A headless Chromium driven by selenium, with its console log readable (javascript=False: a reader
+    who has switched scripts off)."""
     from selenium import webdriver
 
     binary = require("chromium", "install Debian's chromium and chromium-driver for the browser checks")
@@ -39,6 +40,8 @@ def chromium(width: int = 1400, height: int = 1000):
                  f"--window-size={width},{height}", "--hide-scrollbars"):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    if not javascript:
+        options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
     driver = webdriver.Chrome(service=webdriver.ChromeService(executable_path=driver_path), options=options)
     driver.set_script_timeout(SCRIPT_SECONDS)
     driver.command_executor.client_config.timeout = SCRIPT_SECONDS + 60  # selenium's HTTP read limit (120 s) must outwait a script
@@ -61,7 +64,7 @@ def screenshot(driver, name: str) -> Path:
 
 
 # What a clean checkout does not hold: build outputs, data, trained models, environments.
-NOT_SOURCES = ("*.ipynb", "_build", "runs", "data", ".git", ".venv", ".pytest_cache", "__pycache__",
+NOT_SOURCES = ("*.ipynb", "_build", "runs", "data", ".git", ".venv", "node_modules", ".pytest_cache", "__pycache__",
                ".ipynb_checkpoints", "*.egg-info")
 
 
@@ -69,3 +72,19 @@ def copy_sources(destination: Path) -> Path:
     """Copy the repository's sources to destination, links kept as links (book/book points at itself)."""
     shutil.copytree(ROOT, destination, ignore=shutil.ignore_patterns(*NOT_SOURCES), symlinks=True)
     return destination
+
+
+AXE_ENV_VAR = "VAE_TUTORIAL_AXE"  # the path of axe.min.js (axe-core 4.x, from the npm registry)
+
+
+def axe_script() -> str:
+    """axe-core's browser script: $VAE_TUTORIAL_AXE, else node_modules/axe-core/axe.min.js in the checkout
+    (`npm install --no-save axe-core@4.14`); skip without it, fail under CI (.ci/run installs it)."""
+    candidates = [os.environ.get(AXE_ENV_VAR, ""), str(ROOT / "node_modules" / "axe-core" / "axe.min.js")]
+    for candidate in filter(None, candidates):
+        if Path(candidate).is_file():
+            return Path(candidate).read_text()
+    message = f"axe-core not found: set {AXE_ENV_VAR} to axe.min.js, or run `npm install --no-save axe-core@4.14`"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)

@@ -24,7 +24,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from _browser import ROOT, chromium, copy_sources, require, screenshot
+from _browser import ROOT, axe_script, chromium, copy_sources, require, screenshot
 
 CHAPTERS = [f"notebooks/{path.stem}.html" for path in sorted((ROOT / "notebooks").glob("*.md"))]
 PAGES = ["book/intro.html", "book/notation.html", *CHAPTERS, "book/results.html", "book/where_next.html",
@@ -152,6 +152,31 @@ def test_page_as_a_reader_sees_it(site, browser, page):
     assert severe == [], f"{page}: console errors: {severe}"
     if page in SHOTS:
         screenshot(browser, f"{SHOTS[page]}-{browser.width_name}.png")
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_is_accessible(site, browser, page):
+    """axe-core finds no critical or serious violation (WCAG 2 A/AA and best practice), explorer included."""
+    script = axe_script()
+    browser.get(f"{site}/{page}")
+    assert browser.execute_async_script(_WAIT_FOR_LOAD) == "complete"
+    browser.execute_async_script(_WAIT_FOR_MATHJAX)
+    if page == EXPLORER_PAGE:
+        assert browser.execute_async_script(_WAIT_FOR_EXPLORER) == "true"
+    browser.execute_script(script)
+    found = browser.execute_async_script(_AXE)
+    severe = [f"{v['impact']} {v['id']} ({v['count']}x, e.g. {v['example']}): {v['help']}" for v in found
+              if v["impact"] in ("critical", "serious")]
+    assert severe == [], f"{page} at {browser.width_name} width: {severe}"
+
+
+_AXE = """
+const done = arguments[arguments.length - 1];
+axe.run(document, {resultTypes: ["violations"]})
+  .then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help, count: v.nodes.length,
+                                          example: v.nodes[0].html.slice(0, 160)}))))
+  .catch(e => done([{id: "axe failed", impact: "critical", help: String(e), count: 1, example: ""}]));
+"""
 
 
 def _check_animation(browser, page: str) -> None:
@@ -322,3 +347,129 @@ def test_the_built_site_does_not_depend_on_a_cdn(book_html):
         foreign.update(re.findall(r'<(?:script|link)[^>]+(?:src|href)="((?:https?:)?//[^"]+\.(?:js|css)[^"]*)"', text))
     assert foreign == set(), f"pages load from other hosts: {sorted(foreign)[:5]}"
 
+
+
+# The latent explorer of chapter 8: the chapter's decoder exported by the build and run by the page.
+EXPLORER_PAGE = "notebooks/08_latent_space.html"
+EXPLORER_POINTS = ([0.0, 0.0], [1.2, -0.7], [-2.0, 1.5])
+
+
+@pytest.fixture(scope="module")
+def chapter_8_decoder(book_html):
+    """The 2-D model chapter 8 trained in the quick-mode build, loaded from the cache the build used."""
+    import os
+    from unittest import mock
+
+    from vae_tutorial import book
+    from vae_tutorial.cache import cached_fit
+    from vae_tutorial.data import load_split
+
+    with mock.patch.dict(os.environ, {book.QUICK_ENV_VAR: "1"}):  # the build's mode (tests/conftest.py)
+        quick = book.budget()
+    data = os.environ.get("VAE_TUTORIAL_DATA", str(ROOT / "data"))
+    train, test = load_split(True, data), load_split(False, data)
+    model_config, train_config = book.configs(quick, quick.latent2d_epochs, latent_dim=2)
+    cache = os.environ.get("VAE_TUTORIAL_CACHE", str(ROOT / "runs" / "cache"))
+    result = cached_fit(model_config, train_config, train, test, root=cache)
+    assert result.cached, "chapter 8's model should come from the build's cache"
+    return result.model.cpu().eval()
+
+
+def _open_explorer(browser, site):
+    browser.get(f"{site}/{EXPLORER_PAGE}")
+    state = browser.execute_async_script(_WAIT_FOR_EXPLORER)
+    assert state == "true", f"the explorer did not start ({state})"
+    return browser.find_element("css selector", ".vae-explorer")
+
+
+def test_the_explorer_draws_what_pytorch_draws(site, browser, chapter_8_decoder):
+    """For three fixed z, the canvas holds the PyTorch decoder's grey levels, within one."""
+    import torch
+
+    explorer = _open_explorer(browser, site)
+    for z in EXPLORER_POINTS:
+        drawn = browser.execute_script(_SET_Z_AND_READ, explorer, z)
+        with torch.no_grad():
+            means = chapter_8_decoder.likelihood.mean(chapter_8_decoder.decoder(torch.tensor([z])))
+        expected = (255 * means).round().flatten().int().tolist()  # (784,)
+        assert drawn["z"] == z and len(drawn["grey"]) == len(expected) == 784
+        worst = max(abs(a - b) for a, b in zip(drawn["grey"], expected))
+        assert worst <= 1, f"z = {z}: a pixel is {worst} grey levels from PyTorch's"
+        assert max(expected) - min(expected) > 100, "the compared image should not be flat"
+    loaded = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+    assert any(url.endswith("/notebooks/latent-2d.js") for url in loaded), "weights not loaded from beside the page"
+
+
+def test_the_explorer_follows_a_drag_and_the_arrow_keys(site, browser):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    explorer = _open_explorer(browser, site)
+    plane = explorer.find_element("css selector", ".vae-explorer-plane canvas")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", explorer)
+    before = browser.execute_script(_READ, explorer)
+    ActionChains(browser).move_to_element(plane).click_and_hold().move_by_offset(40, -30).release().perform()
+    dragged = browser.execute_script(_READ, explorer)
+    assert dragged["z"][0] > 0.2 and dragged["z"][1] > 0.2, f"the point did not follow the drag: {dragged['z']}"
+    assert dragged["grey"] != before["grey"], "the picture did not change while dragging"
+    assert browser.execute_script("return document.activeElement.classList.contains('vae-explorer-plane')")
+    scrolled = browser.execute_script("return window.scrollY")
+    ActionChains(browser).send_keys(Keys.ARROW_RIGHT).perform()
+    moved = browser.execute_script(_READ, explorer)
+    assert abs(moved["z"][0] - dragged["z"][0] - 0.1) < 1e-9 and moved["z"][1] == dragged["z"][1], moved["z"]
+    ActionChains(browser).key_down(Keys.SHIFT).send_keys(Keys.ARROW_DOWN).key_up(Keys.SHIFT).perform()
+    assert abs(browser.execute_script(_READ, explorer)["z"][1] - (moved["z"][1] - 0.5)) < 1e-9
+    ActionChains(browser).send_keys(Keys.HOME).perform()
+    home = browser.execute_script(_READ, explorer)
+    assert home["z"] == [0, 0] and home["grey"] != moved["grey"]
+    assert browser.execute_script("return window.scrollY") == scrolled, "the arrow keys scrolled the page"
+    assert "z = (+0.00, +0.00)" in explorer.text, "the readout should say where z is"
+
+
+def test_the_explorer_fits_the_page(site, browser):
+    explorer = _open_explorer(browser, site)
+    fits = browser.execute_script(
+        "const e = arguments[0], r = e.getBoundingClientRect();"
+        "return [e.scrollWidth <= e.clientWidth + 1, r.right <= document.documentElement.clientWidth + 1];",
+        explorer)
+    assert fits == [True, True], f"the explorer is wider than the page at {browser.width_name} width"
+    browser.execute_script("arguments[0].scrollIntoView({block: 'start'}); window.scrollBy(0, -60)", explorer)
+    browser.execute_script(_SET_Z_AND_READ, explorer, [1.0, 0.5])
+    screenshot(browser, f"explorer-{browser.width_name}.png")
+
+
+def test_without_javascript_the_page_still_reads(site):
+    driver = chromium(*WIDTHS["desktop"], javascript=False)
+    try:
+        driver.get(f"{site}/{EXPLORER_PAGE}")
+        body = driver.find_element("tag name", "body").text
+        assert "needs JavaScript" in body and "Figures 8.1 and 8.2 show the same decoder" in body
+        assert "Figure 8.1." in body and "Figure 8.2." in body
+        images = driver.find_elements("css selector", ".cell_output img")
+        assert images and all(driver.execute_script("return arguments[0].naturalWidth", i) > 0 for i in images[:2])
+        assert not driver.find_elements("css selector", ".vae-explorer-plane"), "scripts ran: the test is not JS-free"
+    finally:
+        driver.quit()
+
+
+_WAIT_FOR_EXPLORER = """
+const done = arguments[arguments.length - 1];
+const start = Date.now();
+(function poll() {
+  const e = document.querySelector('.vae-explorer');
+  const state = e && e.getAttribute('data-ready');
+  if (state) { done(state); }
+  else if (Date.now() - start > 30000) { done(e ? 'never started' : 'no explorer on the page'); }
+  else { setTimeout(poll, 100); }
+})();
+"""
+
+_READ = """
+const explorer = arguments[0].vaeExplorer, image = explorer.image;
+const data = image.getContext('2d').getImageData(0, 0, image.width, image.height).data;
+const grey = [];
+for (let i = 0; i < data.length; i += 4) { grey.push(data[i]); }
+return {z: explorer.getZ(), grey: grey};
+"""
+
+_SET_Z_AND_READ = "arguments[0].vaeExplorer.setZ(arguments[1]);\n" + _READ

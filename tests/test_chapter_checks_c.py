@@ -31,6 +31,16 @@ def test_animation_starts_itself_and_loads_nothing_remote(track, label):
     assert 'value="loop"' in html and "checked" in html
 
 
+def test_animation_is_described_and_its_controls_are_named():
+    """A screen reader hears what the animation shows, what the slider is, and each button's name once."""
+    html = animation_html(FRAMES, alt='A "point" circling & its images')
+    assert re.search(r'<img [^>]*alt="A &quot;point&quot; circling &amp; its images" id="_anim_img', html)
+    assert re.search(r'class="anim-slider" aria-label="Frame of the animation"', html)
+    buttons = re.findall(r'<button [^>]*aria-label="([^"]+)"[^>]*>\s*(.*?)\s*</button>', html, re.S)
+    assert len(buttons) == 9 and all(re.fullmatch(r'<span aria-hidden="true">[^<]+</span>', text)
+                                     for _, text in buttons), buttons
+
+
 def test_animation_mode_reflect_is_the_checked_one():
     html = animation_html(FRAMES, mode="reflect")
     checked = re.search(r'value="(\w+)" id="_anim_radio\d_\w+"\s+checked',

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+from html import escape
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -124,8 +125,12 @@ def animation_html(
     track=None,
     track_label: str = "",
     panel_labels=None,
+    alt: str = "",
 ) -> str:
     """A self-starting JavaScript animation of (N, H, W) images, for the static book.
+
+    alt: what the animation shows, in words, for a reader who cannot see it (the image's alt text;
+    required in a chapter, where tests/test_chapter_sources.py checks it).
 
     mode: "loop" or "reflect" (back and forth); the player starts when the
     page has loaded. track: optional values per frame drawn beside the image,
@@ -195,12 +200,13 @@ def animation_html(
     # No stylesheet from a CDN (the book works offline): text glyphs for
     # the player's Font Awesome icons, and a player that fits a phone.
     html = re.sub(r"<link[^>]*font-awesome[^>]*>", "", html)
-    for icon, glyph in ICONS.items():
-        html = html.replace(f'<i class="fa {icon}"></i>', glyph)
+    for icon, glyph in ICONS.items():  # hidden from screen readers: each button's aria-label names it
+        html = html.replace(f'<i class="fa {icon}"></i>', f'<span aria-hidden="true">{glyph}</span>')
     html = html.replace("width: 374px;", "width: 100%; max-width: 374px;")
     html = html.replace('<img id="_anim_img',
                         '<img style="max-width: 100%; height: auto" '
-                        'id="_anim_img')
+                        f'alt="{escape(alt)}" id="_anim_img')
+    html = html.replace('class="anim-slider"', 'class="anim-slider" aria-label="Frame of the animation"')
     found = re.search(r"anim([0-9a-f]+) = new Animation", html)
     if found is None:  # a matplotlib that names its player differently
         return html

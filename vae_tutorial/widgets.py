@@ -1,12 +1,14 @@
-"""Interactive explorers for JupyterLab (ipywidgets); the book shows animations instead."""
+"""Interactive explorers: ipywidgets in JupyterLab; on the static site, the decoder run by the browser."""
 
 from __future__ import annotations
 
 import io
+import os
 
 import torch
 
 from .model import VAE
+from .site_explorer import ASSETS_ENV_VAR, export
 
 
 def to_png(probabilities: torch.Tensor, scale: int = 6) -> bytes:
@@ -58,3 +60,19 @@ def latent_explorer(
         slider.observe(redraw, names="value")
     redraw()
     return widgets.HBox([widgets.VBox(sliders), image])
+
+
+def latent_plane_explorer(model: VAE, codes: torch.Tensor, labels: torch.Tensor, description: str,
+                          name: str = "latent-2d"):
+    """A 2-D model's explorer: sliders in JupyterLab (the kernel decodes); on the static site the
+    decoder itself, run by the reader's browser over the scatter of codes (site_explorer.py).
+
+    codes: (N, 2) posterior means to scatter, labels: (N,) their classes, description: what the
+    model is, in a sentence. The book build sets $VAE_TUTORIAL_SITE_ASSETS; without it, the widget.
+    """
+    folder = os.environ.get(ASSETS_ENV_VAR)
+    if not folder:
+        return latent_explorer(model)
+    from IPython.display import HTML
+
+    return HTML(export(model, codes, labels, name, description, folder))

@@ -1,0 +1,133 @@
+"""The site's latent explorer, without a browser: what the build exports is the model's decoder.
+
+tests/test_book.py runs the exported decoder in Chromium and compares its pixels with PyTorch's;
+here the export itself is checked: decoded from its float16 bytes, it draws the same grey levels.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+
+import numpy as np
+import pytest
+import torch
+
+from vae_tutorial.config import ModelConfig
+from vae_tutorial.model import VAE
+from vae_tutorial.site_explorer import ASSETS_ENV_VAR, REGISTRY, export, payload, plane_limit, weights_file
+from vae_tutorial.widgets import latent_plane_explorer
+
+
+@pytest.fixture
+def model_2d() -> VAE:
+    torch.manual_seed(0)
+    model = VAE(ModelConfig(latent_dim=2))
+    with torch.no_grad():  # logits spread like a trained decoder's (std about 6; 4 after quick mode's 3 epochs)
+        for parameter in model.decoder.parameters():
+            parameter.mul_(3)
+    return model
+
+
+def _codes(count: int = 50) -> tuple[torch.Tensor, torch.Tensor]:
+    generator = torch.Generator().manual_seed(1)
+    return torch.randn(count, 2, generator=generator), torch.arange(count) % 10
+
+
+def _decode_like_the_browser(content: dict, z: np.ndarray) -> np.ndarray:
+    """What latent-explorer.js computes, in NumPy: float16 weights, ReLU between layers, sigmoid, round."""
+    x = z
+    for k, layer in enumerate(content["layers"]):
+        weight = np.frombuffer(base64.b64decode(layer["weight"]), "<f2").astype(np.float64)
+        bias = np.frombuffer(base64.b64decode(layer["bias"]), "<f2").astype(np.float64)
+        x = x @ weight.reshape(layer["out"], layer["in"]).T + bias
+        x = 1 / (1 + np.exp(-x)) if k == len(content["layers"]) - 1 else np.maximum(x, 0)
+    return np.floor(255 * x + 0.5)  # Math.round
+
+
+def test_the_exported_decoder_draws_the_models_grey_levels(model_2d):
+    codes, labels = _codes()
+    content = payload(model_2d, codes, labels, "a test model")
+    z = torch.randn(500, 2, generator=torch.Generator().manual_seed(2)) * 3
+    with torch.no_grad():
+        means = model_2d.likelihood.mean(model_2d.decoder(z))
+    expected = (255 * means).round().flatten(1).numpy()  # (500, 784): the grey levels PyTorch draws
+    drawn = _decode_like_the_browser(content, z.double().numpy())
+    assert np.abs(drawn - expected).max() <= 1.0  # within one grey level, float16 weights and all
+    assert np.abs(drawn - expected).mean() < 0.05
+    assert 50 < expected.max() - expected.min()  # the check is on pixels that vary, not on a flat grey
+
+
+def test_a_wrong_export_is_caught(model_2d):
+    """The comparison above can fail: weights written transposed, or the sigmoid left out, are far off."""
+    codes, labels = _codes()
+    content = payload(model_2d, codes, labels, "a test model")
+    z = np.array([[0.5, -1.0]])
+    with torch.no_grad():
+        expected = (255 * model_2d.likelihood.mean(model_2d.decoder(torch.tensor(z).float()))).flatten(1).numpy()
+    wrong = json.loads(json.dumps(content))
+    wrong["layers"] = wrong["layers"][::-1]  # the layers in the wrong order
+    with pytest.raises(ValueError):
+        _decode_like_the_browser(wrong, z)
+    hidden = content["layers"][0]
+    transposed = np.frombuffer(base64.b64decode(hidden["weight"]), "<f2").reshape(hidden["out"], hidden["in"]).T
+    wrong = json.loads(json.dumps(content))
+    wrong["layers"][0]["weight"] = base64.b64encode(np.ascontiguousarray(transposed).tobytes()).decode()
+    assert np.abs(_decode_like_the_browser(wrong, z) - expected).max() > 10
+
+
+def test_the_payload_holds_the_codes_and_their_classes(model_2d):
+    codes, labels = _codes(30)
+    content = payload(model_2d, codes, labels, "what it is")
+    assert len(content["codes"]) == len(content["labels"]) == 30 and content["description"] == "what it is"
+    assert np.allclose(content["codes"], codes.numpy(), atol=5e-4)
+    assert content["labels"] == labels.tolist() and len(content["class_names"]) == 10
+    assert content["image_shape"] == [28, 28] and content["limit"] >= 3
+
+
+def test_the_plane_holds_nearly_every_code():
+    codes = torch.randn(10_000, 2, generator=torch.Generator().manual_seed(3)) * 2.5
+    limit = plane_limit(codes)
+    assert (codes.abs() <= limit).all(dim=1).float().mean() > 0.99 and limit <= codes.abs().max() + 0.5
+    assert plane_limit(torch.zeros(5, 2)) == 3.0
+
+
+@pytest.mark.parametrize("settings", [{"latent_dim": 20}, {"latent_dim": 2, "arch": "conv"},
+                                      {"latent_dim": 2, "conditional": True},
+                                      {"latent_dim": 2, "likelihood": "gaussian"}])
+def test_models_the_browser_cannot_run_are_refused(settings):
+    codes, labels = _codes()
+    with pytest.raises(ValueError, match="explorer"):
+        payload(VAE(ModelConfig(**settings)), codes, labels, "x")
+
+
+def test_a_name_that_is_not_a_plain_file_name_is_refused(model_2d, tmp_path):
+    codes, labels = _codes()
+    for name in ("../escape", "Latent 2D", "", "a/b"):
+        with pytest.raises(ValueError, match="name"):
+            export(model_2d, codes, labels, name, "x", tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_in_jupyterlab_the_explorer_is_the_widget(model_2d, monkeypatch, tmp_path):
+    import ipywidgets
+
+    monkeypatch.delenv(ASSETS_ENV_VAR, raising=False)
+    codes, labels = _codes()
+    shown = latent_plane_explorer(model_2d, codes, labels, "x")
+    assert isinstance(shown, ipywidgets.Widget)
+
+
+def test_in_the_book_build_the_explorer_is_exported_beside_the_page(model_2d, monkeypatch, tmp_path):
+    monkeypatch.setenv(ASSETS_ENV_VAR, str(tmp_path / "assets"))
+    codes, labels = _codes()
+    shown = latent_plane_explorer(model_2d, codes, labels, "A model & its codes", name="latent-2d")
+    page = shown.data
+    assert re.search(r'<div class="vae-explorer" data-model="latent-2d" data-weights="latent-2d\.js">', page)
+    assert "A model &amp; its codes" in page and "needs JavaScript" in page and "Figures 8.1 and 8.2" in page
+    script = (tmp_path / "assets" / weights_file("latent-2d")).read_text()
+    registered = re.search(rf'window\.{REGISTRY}\["latent-2d"\] = (\{{.*\}});\n$', script)
+    assert registered, script[:200]
+    assert json.loads(registered.group(1)) == payload(model_2d, codes, labels, "A model & its codes")
+    assert f"{sum(p.numel() for p in model_2d.decoder.parameters()):,} numbers" in page
