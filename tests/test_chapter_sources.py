@@ -219,3 +219,118 @@ def test_every_eval_names_a_value_computed_above_it(chapter):
 def test_the_eval_order_check_finds_a_late_name():
     assert _assigned("share", "x = 1\nshare = f'{x:.0%}'") and _assigned("a", "a, b = 1, 2")
     assert not _assigned("share", "print(share)") and not _assigned("share", "if share == 1: pass")
+
+
+# A reader's path: every chapter says up front what it answers and what the reader will be able to do,
+# and ends its teaching (before the exercises) with "What to remember": 3 to 5 results, each pointing
+# at the equation or figure that holds it.
+PROMISE = "After this chapter you can"
+REMEMBER = "## What to remember"
+
+
+def _remember_items(text: str) -> list[str]:
+    """The list items of the chapter's "What to remember" section (an item may wrap over lines)."""
+    section = text.split(REMEMBER, 1)[1].split("\n## ", 1)[0] if REMEMBER in text else ""
+    return [item.strip() for item in re.split(r"(?m)^(?:-|\d+\.) ", section)[1:]]
+
+
+def _points_at_a_result(item: str, path: Path) -> bool:
+    """An item names an equation of this chapter ({eq}), one of another chapter ([(C.k)](...)) or a figure."""
+    own = _equation_labels(path)
+    return (any(label in own for label in re.findall(r"\{eq\}`([^`]+)`", item))
+            or re.search(r"\[\(\d+\.\d+\)\]\(", item) is not None
+            or any(number in _figure_numbers(path) for number in re.findall(r"Figures? (\d+\.\d+)", item)))
+
+
+def test_every_chapter_opens_with_what_the_reader_will_be_able_to_do(chapter):
+    path, _ = chapter
+    text = path.read_text()
+    body = text.split("\n# ", 1)[1]
+    opening = body.split("```{code-cell}", 1)[0]  # the title's prose, before the first cell
+    assert PROMISE in opening, f"{path.name}: no '{PROMISE} ...' sentence before the first cell"
+
+
+def test_every_chapter_ends_with_what_to_remember(chapter):
+    path, _ = chapter
+    text = path.read_text()
+    assert REMEMBER in text, f"{path.name}: no '{REMEMBER}' section"
+    if "## Exercises" in text:
+        assert text.index(REMEMBER) < text.index("## Exercises"), f"{path.name}: what to remember comes after the exercises"
+    items = _remember_items(text)
+    assert 3 <= len(items) <= 5, f"{path.name}: {len(items)} items to remember (3 to 5)"
+    bare = [item[:60] for item in items if not _points_at_a_result(item, path)]
+    assert bare == [], f"{path.name}: items that name no equation or figure: {bare}"
+
+
+def test_the_remember_check_rejects_an_item_without_a_result():
+    path = CHAPTERS[0]
+    assert not _points_at_a_result("The data are grey levels.", path)
+    assert not _points_at_a_result("See Figure 99.1.", path)
+    items = _remember_items("x\n## What to remember\n\n- one\n  wrapped\n- two\n\n## Exercises\n- not this")
+    assert items == ["one\n  wrapped", "two"]
+
+
+def _figure_cells(notebook) -> list[tuple[object, str]]:
+    """(code cell, caption) for every figure: a code cell followed by its "**Figure C.k.**" caption."""
+    return [(cell, after.source) for cell, after in zip(notebook.cells, notebook.cells[1:])
+            if cell.cell_type == "code" and re.match(r"\*\*Figure \d+\.\d+\.\*\*", after.source)]
+
+
+def _alt_problem(cell, caption: str) -> str | None:
+    """Why a figure cell's alt text does not describe its picture (None when it does)."""
+    alt = str(cell.metadata.get("alt", "")).strip()
+    if len(alt) < 40:
+        return f"alt text missing or too short to say what the figure shows: {alt!r}"
+    if re.match(r"(Figure|Fig\.|Image|Plot)\b", alt) or alt in caption:
+        return f"alt text should describe the picture, not name or repeat the caption: {alt[:50]!r}"
+    if "animation_html(" in cell.source and not re.search(r"\balt=", cell.source):
+        return "an animation needs alt= (its image is raw HTML, not a cell output image)"
+    return None
+
+
+def test_every_figure_has_alt_text_that_says_what_it_shows(chapter):
+    """Read by a screen reader in place of the picture (book/_ext/alt_text.py puts it on the image)."""
+    path, notebook = chapter
+    problems = [f"{caption[:14]} {problem}" for cell, caption in _figure_cells(notebook)
+                if (problem := _alt_problem(cell, caption))]
+    assert problems == [], f"{path.name}: {problems}"
+
+
+def test_the_alt_text_check_rejects_a_caption_number_and_a_missing_alt():
+    from nbformat.v4 import new_code_cell
+
+    caption = "**Figure 1.1.** Ten images."
+    assert _alt_problem(new_code_cell("plt.show()"), caption)
+    assert _alt_problem(new_code_cell("plt.show()", metadata={"alt": "Figure 1.1 of the chapter, a grid of images"}),
+                        caption)
+    good = {"alt": "A grid of ten grey images of clothes, one per class, on black"}
+    assert _alt_problem(new_code_cell("plt.show()", metadata=good), caption) is None
+    assert _alt_problem(new_code_cell("animation_html(frames)", metadata=good), caption)
+
+
+def _short_route_sections(text: str) -> list[tuple[str, str]]:
+    """(chapter file, quoted section title) for each section the landing page's short route names."""
+    route = text.split("## A short route", 1)[1].split("\n## ", 1)[0]
+    items = [item.split("\n\n", 1)[0] for item in re.split(r"(?m)^\d+\. ", route)[1:]]  # the item, not what follows
+    return [(chapter, title) for item in items
+            for chapter in re.findall(r"\]\(\.\./notebooks/(\d\d_\w+\.md)\)", item)[:1]
+            for title in re.findall(r'"([^"]+)"', " ".join(item.split()))]
+
+
+def test_the_short_route_names_sections_that_exist():
+    """The landing page's short route sends readers to sections by title: each must be a heading there."""
+    sections = _short_route_sections((ROOT / "book" / "intro.md").read_text())
+    assert len(sections) >= 6
+    missing = [f"{chapter}: {title}" for chapter, title in sections
+               if not re.search(rf"(?m)^#+ {re.escape(title)}$", (ROOT / "notebooks" / chapter).read_text())]
+    assert missing == [], f"the short route names sections that do not exist: {missing}"
+    assert ("03_elbo.md", "No such section") not in sections  # the parser reads titles, not any quote
+    assert _short_route_sections('## A short route\n\n1. [T](../notebooks/03_elbo.md): "No such section"\n') == \
+        [("03_elbo.md", "No such section")]
+
+
+@pytest.mark.parametrize("path", CHAPTERS + PAGES, ids=lambda path: path.name)
+def test_no_equation_link_inside_parentheses(path):
+    """An equation link shows its number in parentheses, "(1.3)": inside another pair it reads "((1.3)"."""
+    doubled = re.findall(r"\(\[\(\d+\.\d+\)\]\([^)]*\)", path.read_text())
+    assert doubled == [], f"{path.name}: an equation link inside parentheses: {doubled}"
