@@ -1,0 +1,153 @@
+"""The priors p(z): log densities against torch.distributions, samplers, and the KL term's estimate."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from torch.distributions import Categorical, Independent, MixtureSameFamily, Normal, kl_divergence
+
+from vae_tutorial.config import ModelConfig
+from vae_tutorial.losses import gaussian_kl
+from vae_tutorial.model import VAE
+from vae_tutorial.priors import GaussianMixture, StandardNormal, VampPrior
+
+
+def _generator(seed: int = 0) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+@pytest.fixture
+def mixture() -> GaussianMixture:
+    prior = GaussianMixture(latent_dim=3, components=4, generator=_generator())
+    with torch.no_grad():  # unequal weights and variances, so that a formula that ignores either is caught
+        prior.logvars.copy_(torch.randn(4, 3, generator=_generator(1)))
+        prior.weight_logits.copy_(torch.tensor([0.5, -1.0, 2.0, 0.0]))
+    return prior
+
+
+def _as_distribution(prior: GaussianMixture) -> MixtureSameFamily:
+    components = Independent(Normal(prior.means, torch.exp(0.5 * prior.logvars)), 1)
+    return MixtureSameFamily(Categorical(logits=prior.weight_logits), components)
+
+
+def test_the_mixtures_log_density_is_torchs(mixture):
+    z = torch.randn(5, 7, 3, generator=_generator(2)) * 3  # any leading shape, far tails included
+    torch.testing.assert_close(mixture.log_prob(z), _as_distribution(mixture).log_prob(z))
+    far = torch.full((1, 3), 60.0)  # every component's density underflows: log-sum-exp keeps it finite
+    assert torch.isfinite(mixture.log_prob(far)).all()
+    torch.testing.assert_close(mixture.log_prob(far), _as_distribution(mixture).log_prob(far))
+
+
+def test_the_mixtures_log_density_is_not_a_plain_average(mixture):
+    """The likely mistakes, caught: equal weights, or the log of each component averaged."""
+    z = torch.randn(100, 3, generator=_generator(3))
+    right = _as_distribution(mixture).log_prob(z)
+    equal = MixtureSameFamily(Categorical(logits=torch.zeros(4)), _as_distribution(mixture).component_distribution)
+    assert (equal.log_prob(z) - right).abs().max() > 0.1
+    components = _as_distribution(mixture).component_distribution.log_prob(z.unsqueeze(1))  # (100, 4)
+    averaged_logs = (components * torch.softmax(mixture.weight_logits, 0)).sum(1)
+    assert (averaged_logs - right).abs().max() > 0.1 and (mixture.log_prob(z) - right).abs().max() < 1e-5
+
+
+def test_the_mixture_samples_its_components_by_weight(mixture):
+    draws = mixture.sample(40_000, generator=_generator(4))  # (40000, 3)
+    weights = torch.softmax(mixture.weight_logits, 0).detach()
+    mean = (weights[:, None] * mixture.means).sum(0).detach()
+    standard_error = draws.std(0) / math.sqrt(len(draws))
+    assert ((draws.mean(0) - mean).abs() < 4 * standard_error).all()
+    # the draws' log density under the mixture averages to minus its entropy: compare with torch's own sampler
+    ours = mixture.log_prob(draws).mean().item()
+    theirs = _as_distribution(mixture).log_prob(_as_distribution(mixture).sample((40_000,))).mean().item()
+    assert abs(ours - theirs) < 0.05
+
+
+def test_a_draw_is_repeatable_with_a_generator(mixture):
+    torch.testing.assert_close(mixture.sample(10, _generator(5)), mixture.sample(10, _generator(5)))
+
+
+def test_the_standard_prior_is_the_closed_form():
+    prior = StandardNormal(latent_dim=4)
+    z = torch.randn(6, 4, generator=_generator(6))
+    torch.testing.assert_close(prior.log_prob(z), Independent(Normal(torch.zeros(4), 1.0), 1).log_prob(z))
+    mu, logvar = torch.randn(6, 4, generator=_generator(7)), torch.randn(6, 4, generator=_generator(8))
+    torch.testing.assert_close(prior.kl(mu, logvar, z), gaussian_kl(mu, logvar))
+    assert prior.sample(3, _generator(9)).shape == (3, 4) and list(prior.state_dict()) == []
+
+
+def _single_sample_kls(prior, mu, logvar, count: int) -> torch.Tensor:
+    """count one-draw estimates of KL(q || p) per image -> (count, B)."""
+    eps = torch.randn(count, *mu.shape, generator=_generator(10))
+    z = mu + torch.exp(0.5 * logvar) * eps  # (count, B, D): the reparameterized draws
+    with torch.no_grad():
+        return prior.kl(mu, logvar, z)
+
+
+def test_the_single_sample_kl_is_unbiased_against_a_closed_form():
+    """With one standard component the mixture is N(0, I): its Monte Carlo KL averages to the closed form
+    (eq. kl-gauss); with one shifted, scaled component, to the KL between two Gaussians."""
+    mu, logvar = torch.randn(5, 3, generator=_generator(11)), 0.5 * torch.randn(5, 3, generator=_generator(12))
+    prior = GaussianMixture(latent_dim=3, components=1)
+    with torch.no_grad():
+        prior.means.zero_()
+    estimates = _single_sample_kls(prior, mu, logvar, 100_000)  # (100000, 5)
+    error = estimates.std(0) / math.sqrt(len(estimates))
+    assert ((estimates.mean(0) - gaussian_kl(mu, logvar)).abs() < 4 * error).all()
+    with torch.no_grad():
+        prior.means.fill_(0.7)
+        prior.logvars.fill_(-0.4)
+    estimates = _single_sample_kls(prior, mu, logvar, 100_000)
+    exact = kl_divergence(Normal(mu, torch.exp(0.5 * logvar)), Normal(0.7, math.exp(-0.2))).sum(-1)  # (5,)
+    assert ((estimates.mean(0) - exact).abs() < 4 * estimates.std(0) / math.sqrt(len(estimates))).all()
+    assert (estimates.mean(0) - gaussian_kl(mu, logvar)).abs().max() > 0.1  # the check tells the two priors apart
+
+
+def test_the_single_sample_kl_agrees_with_a_many_sample_estimate(mixture):
+    """Against a mixture (no closed form): the mean of one-draw estimates over different draws matches an
+    independent estimate from torch.distributions' own log densities."""
+    mu, logvar = torch.randn(4, 3, generator=_generator(13)), -torch.rand(4, 3, generator=_generator(14))
+    estimates = _single_sample_kls(mixture, mu, logvar, 100_000)
+    q = Independent(Normal(mu, torch.exp(0.5 * logvar)), 1)
+    z = q.sample((100_000,))  # (100000, 4, 3)
+    with torch.no_grad():
+        independent = (q.log_prob(z) - _as_distribution(mixture).log_prob(z)).mean(0)
+    error = estimates.std(0) / math.sqrt(len(estimates))
+    assert ((estimates.mean(0) - independent).abs() < 6 * error).all()
+
+
+def test_a_vampprior_at_training_images_is_the_mixture_of_their_posteriors():
+    torch.manual_seed(0)
+    model = VAE(ModelConfig(latent_dim=3, hidden_dim=16))
+    images = torch.rand(5, 1, 28, 28, generator=_generator(15)).mul(0.98).add(0.01)  # inside (0, 1)
+    prior = VampPrior(model.encoder, latent_dim=3, image_shape=(1, 28, 28), components=5)
+    with torch.no_grad():
+        prior.pseudo_logits.copy_(VampPrior.logits_of(images))
+        mu, logvar = model.encoder(images)  # (5, 3) each: the posteriors of the five images
+    means, logvars = prior.components()
+    torch.testing.assert_close(means, mu, atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(logvars, logvar, atol=1e-5, rtol=1e-4)
+    z = torch.randn(8, 3, generator=_generator(16))
+    posteriors = Independent(Normal(mu, torch.exp(0.5 * logvar)), 1)
+    expected = MixtureSameFamily(Categorical(logits=torch.zeros(5)), posteriors).log_prob(z)
+    torch.testing.assert_close(prior.log_prob(z), expected, atol=1e-5, rtol=1e-4)
+    assert prior.sample(4, _generator(17)).shape == (4, 3)
+
+
+def test_a_vampprior_saves_only_its_pseudo_inputs_and_follows_the_encoder():
+    model = VAE(ModelConfig(latent_dim=3, hidden_dim=16))
+    prior = VampPrior(model.encoder, latent_dim=3, image_shape=(1, 28, 28), components=2)
+    assert list(prior.state_dict()) == ["pseudo_logits"]  # the encoder's weights are the VAE's, saved there once
+    z = torch.randn(4, 3, generator=_generator(18))
+    before = prior.log_prob(z)
+    with torch.no_grad():
+        model.encoder.gaussian.bias.add_(1.0)  # a trained encoder moves the prior with it
+    assert not torch.allclose(prior.log_prob(z), before)
+    loss = -prior.log_prob(z).sum()
+    loss.backward()  # the gradient reaches both the pseudo-inputs and the encoder
+    assert prior.pseudo_logits.grad.abs().sum() > 0 and model.encoder.gaussian.weight.grad.abs().sum() > 0
+
+
+def test_pixels_at_zero_and_one_give_finite_pseudo_logits():
+    logits = VampPrior.logits_of(torch.tensor([0.0, 0.5, 1.0]))
+    assert torch.isfinite(logits).all() and torch.sigmoid(logits)[1] == 0.5

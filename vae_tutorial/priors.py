@@ -1,0 +1,148 @@
+"""The prior p(z): the standard normal of the VAE, or a prior learned together with the model.
+
+The KL term pulls every q(z|x) towards p(z). The standard normal is a choice, not a law: for a
+fixed encoder, the prior that makes the rate averaged over the data smallest is the aggregate
+posterior q(z) itself (Hoffman and Johnson, 2016). Two learned priors move p(z) towards it:
+
+- ``GaussianMixture``: K Gaussians with learned means, variances and weights;
+- ``VampPrior`` (Tomczak and Welling, 2018): the mixture of the encoder's own posteriors at K
+  learned pseudo-inputs, p(z) = 1/K sum_k q(z | u_k).
+
+Each prior has ``log_prob(z)`` and ``sample(n)``, and ``kl(mu, logvar, z)``, the KL term of one
+image: in closed form against the standard normal (eq. kl-gauss); against a mixture, which has
+none, the single-sample estimate log q(z|x) - log p(z) at the reparameterized z, unbiased because
+z is a draw from q(z|x). (Not used by the training loop yet.)
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import torch
+from torch import nn
+
+from .losses import gaussian_kl, log_normal, log_standard_normal
+
+PIXEL_MARGIN = 1e-4  # pseudo-inputs built from images: pixels kept this far inside (0, 1), so that their logits are finite
+
+
+class Prior(nn.Module):
+    """p(z) over D latent dimensions: a log density, a sampler and the KL term against q(z|x)."""
+
+    latent_dim: int
+
+    def log_prob(self, z: torch.Tensor) -> torch.Tensor:
+        """log p(z), summed over the last (latent) dimension -> z.shape[:-1]."""
+        raise NotImplementedError
+
+    def sample(self, count: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """count draws from p(z) -> (count, D)."""
+        raise NotImplementedError
+
+    def kl(self, mu: torch.Tensor, logvar: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """KL(q(z|x) || p(z)) per image, estimated from z ~ q(z|x) -> (B,) (or z.shape[:-1]).
+
+        log q(z|x) - log p(z) at one draw z: its expectation over z ~ q(z|x) is the KL.
+        """
+        return log_normal(z, mu, logvar) - self.log_prob(z)
+
+    def _device(self) -> torch.device:
+        """Where the prior's tensors live (after .to(device) on the model)."""
+        return next(itertools.chain(self.parameters(), self.buffers())).device
+
+
+class StandardNormal(Prior):
+    """p(z) = N(0, I): no parameters, and the KL in closed form."""
+
+    def __init__(self, latent_dim: int) -> None:
+        super().__init__()
+        self.latent_dim = latent_dim
+        self.register_buffer("_where", torch.zeros(0), persistent=False)  # follows .to(device); not saved
+
+    def log_prob(self, z: torch.Tensor) -> torch.Tensor:
+        return log_standard_normal(z)
+
+    def sample(self, count: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        return torch.randn(count, self.latent_dim, generator=generator, device=self._device())
+
+    def kl(self, mu: torch.Tensor, logvar: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
+        """(eq. kl-gauss): exact, so z is not needed."""
+        return gaussian_kl(mu, logvar)
+
+
+def _log_mixture(z: torch.Tensor, means: torch.Tensor, logvars: torch.Tensor, log_weights: torch.Tensor) -> torch.Tensor:
+    """log sum_k w_k N(z; mean_k, diag exp(logvar_k)), in log-sum-exp form -> z.shape[:-1].
+
+    z: (..., D); means, logvars: (K, D); log_weights: (K,).
+    """
+    log_components = log_normal(z.unsqueeze(-2), means, logvars)  # (..., 1, D) against (K, D) -> (..., K)
+    return torch.logsumexp(log_components + log_weights, dim=-1)  # (..., K) -> (...)
+
+
+def _sample_mixture(count: int, means: torch.Tensor, logvars: torch.Tensor, weights: torch.Tensor,
+                    generator: torch.Generator | None) -> torch.Tensor:
+    """Pick a component by its weight, then draw from it -> (count, D)."""
+    which = torch.multinomial(weights, count, replacement=True, generator=generator)  # (count,)
+    eps = torch.randn(count, means.shape[1], generator=generator, device=means.device, dtype=means.dtype)
+    return means[which] + torch.exp(0.5 * logvars[which]) * eps  # (count, D)
+
+
+class GaussianMixture(Prior):
+    """p(z) = sum_k w_k N(z; m_k, diag s_k^2), with the means, log-variances and weights learned."""
+
+    def __init__(self, latent_dim: int, components: int, generator: torch.Generator | None = None) -> None:
+        super().__init__()
+        self.latent_dim = latent_dim
+        # means spread over the standard normal's bulk, unit variances, equal weights: N(0, I)-like at the start
+        self.means = nn.Parameter(torch.randn(components, latent_dim, generator=generator))  # (K, D)
+        self.logvars = nn.Parameter(torch.zeros(components, latent_dim))  # (K, D)
+        self.weight_logits = nn.Parameter(torch.zeros(components))  # (K,): w = softmax(logits)
+
+    def log_prob(self, z: torch.Tensor) -> torch.Tensor:
+        return _log_mixture(z, self.means, self.logvars, torch.log_softmax(self.weight_logits, dim=0))
+
+    @torch.no_grad()
+    def sample(self, count: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        return _sample_mixture(count, self.means, self.logvars, torch.softmax(self.weight_logits, dim=0), generator)
+
+
+class VampPrior(Prior):
+    """p(z) = 1/K sum_k q(z | u_k): the encoder's posteriors at K learned pseudo-inputs u_k (Tomczak and
+    Welling, 2018). The pseudo-inputs are images, u = sigmoid(pseudo_logits), so each pixel stays in (0, 1).
+
+    The encoder belongs to the VAE; the prior only calls it (it is not a submodule here, so its weights
+    are saved once, under the VAE's encoder). An encoder that needs class labels cannot be used.
+    """
+
+    def __init__(self, encoder: nn.Module, latent_dim: int, image_shape: tuple[int, ...], components: int,
+                 generator: torch.Generator | None = None) -> None:
+        super().__init__()
+        object.__setattr__(self, "_encoder", encoder)  # a reference, not a registered child
+        self.latent_dim = latent_dim
+        # pseudo-inputs start as faint noise around a mid grey-level logit of -2 (Fashion-MNIST is mostly dark)
+        self.pseudo_logits = nn.Parameter(-2 + 0.5 * torch.randn(components, *image_shape, generator=generator))
+
+    @classmethod
+    def logits_of(cls, images: torch.Tensor) -> torch.Tensor:
+        """The pseudo-logits whose sigmoid gives these images (pixels kept just inside (0, 1))."""
+        return torch.logit(images.clamp(PIXEL_MARGIN, 1 - PIXEL_MARGIN))
+
+    def pseudo_inputs(self) -> torch.Tensor:
+        return torch.sigmoid(self.pseudo_logits)  # (K, C, H, W)
+
+    def components(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The mixture's Gaussians: the encoder's (mu, logvar) at each pseudo-input -> (K, D), (K, D)."""
+        return self._encoder(self.pseudo_inputs())
+
+    def log_prob(self, z: torch.Tensor) -> torch.Tensor:
+        means, logvars = self.components()
+        count = means.shape[0]
+        uniform = torch.full((count,), -math.log(count), device=means.device, dtype=means.dtype)  # (K,): log 1/K
+        return _log_mixture(z, means, logvars, uniform)
+
+    @torch.no_grad()
+    def sample(self, count: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        means, logvars = self.components()
+        weights = torch.ones(means.shape[0], device=means.device)
+        return _sample_mixture(count, means, logvars, weights, generator)
