@@ -151,3 +151,116 @@ def test_a_vampprior_saves_only_its_pseudo_inputs_and_follows_the_encoder():
 def test_pixels_at_zero_and_one_give_finite_pseudo_logits():
     logits = VampPrior.logits_of(torch.tensor([0.0, 0.5, 1.0]))
     assert torch.isfinite(logits).all() and torch.sigmoid(logits)[1] == 0.5
+
+
+# The model owns its prior; training, checkpoints, resume, evaluation and the command line use it.
+
+import json  # noqa: E402
+
+from vae_tutorial.cache import _folder_name  # noqa: E402
+from vae_tutorial.config import TrainConfig  # noqa: E402
+from vae_tutorial.evaluate import iwae_log_likelihood  # noqa: E402
+from vae_tutorial.train import fit  # noqa: E402
+
+
+def test_the_standard_prior_adds_nothing_to_a_checkpoint():
+    """A model of the standard prior saves the same keys as before priors existed, so old checkpoints load."""
+    keys = list(VAE(ModelConfig()).state_dict())
+    assert not [key for key in keys if key.startswith("prior")]
+    assert "prior.means" in VAE(ModelConfig(prior="mixture")).state_dict()
+    assert list(VAE(ModelConfig(prior="vamp", prior_components=3)).state_dict())[-1] == "prior.pseudo_logits"
+
+
+def test_the_iwae_uses_the_models_prior():
+    """A one-component mixture at N(0, I) gives the standard model's IWAE; moved, another one."""
+    torch.manual_seed(0)
+    standard = VAE(ModelConfig(latent_dim=3, hidden_dim=16))
+    mixture = VAE(ModelConfig(latent_dim=3, hidden_dim=16, prior="mixture", prior_components=1))
+    mixture.load_state_dict({**standard.state_dict(), **{k: v for k, v in mixture.state_dict().items()
+                                                         if k.startswith("prior")}})
+    with torch.no_grad():
+        mixture.prior.means.zero_()
+    images = torch.rand(6, 1, 28, 28, generator=_generator(19))
+    torch.testing.assert_close(iwae_log_likelihood(mixture, images, 20), iwae_log_likelihood(standard, images, 20))
+    with torch.no_grad():
+        mixture.prior.means.fill_(2.0)
+    assert (iwae_log_likelihood(mixture, images, 20) - iwae_log_likelihood(standard, images, 20)).abs().min() > 0.1
+
+
+@pytest.mark.parametrize("prior", ["mixture", "vamp"])
+def test_a_learned_prior_trains_and_moves(prior, toy_split):
+    model_config = ModelConfig(latent_dim=2, hidden_dim=32, prior=prior, prior_components=3)
+    result = fit(model_config, TrainConfig(epochs=3, batch_size=16, device="cpu"), toy_split, toy_split)
+    losses = [record["train_loss"] for record in result.history]
+    assert all(math.isfinite(loss) for loss in losses) and losses[-1] < losses[0]
+    start = VAE(model_config).prior  # the same seed: the prior as it was before training
+    moved = [(a - b).abs().max().item() for a, b in zip(result.model.prior.parameters(), start.parameters())]
+    assert max(moved) > 1e-3, "the prior's parameters should learn"
+
+
+def test_free_bits_beside_a_learned_prior_is_refused(toy_split):
+    with pytest.raises(ValueError, match="free bits"):
+        fit(ModelConfig(prior="mixture"), TrainConfig(epochs=1, free_bits=0.5), toy_split, toy_split)
+
+
+def test_a_learned_prior_names_its_cached_run():
+    name = _folder_name(ModelConfig(prior="mixture"), TrainConfig(), {"x": 1})
+    assert "-mixture-k10-" in name
+    assert _folder_name(ModelConfig(prior="mixture", prior_components=10), TrainConfig(), {"x": 1}) == name
+    assert "mixture" not in _folder_name(ModelConfig(), TrainConfig(), {"x": 1})
+
+
+@pytest.mark.parametrize("flags, fragment", [
+    (["--prior", "gmm"], "--prior"),
+    (["--prior-components", "5"], "--prior mixture or --prior vamp"),
+    (["--prior", "mixture", "--prior-components", "0"], "--prior-components"),
+    (["--prior", "vamp", "--conditional"], "conditional"),
+    (["--prior", "mixture", "--free-bits", "0.5"], "free bits"),
+])
+def test_bad_prior_flags_are_refused_in_one_line(flags, fragment, cli, tmp_path):
+    cli("train", *flags, "--out", tmp_path / "never").failed(2, fragment)
+    assert not (tmp_path / "never").exists()
+
+
+@pytest.mark.parametrize("prior", ["mixture", "vamp"])
+def test_a_run_with_a_learned_prior_resumes_and_evaluates(prior, cli, tiny_train, tmp_path):
+    flags = ["--prior", prior, "--prior-components", "3"]
+    assert cli(*tiny_train, *flags, "--out", tmp_path / "A").code == 0
+    state = torch.load(tmp_path / "A" / "checkpoint.pt", weights_only=True)
+    saved = {k: v for k, v in state["model_state"].items() if k.startswith("prior.")}
+    assert saved and state["model_config"]["prior"] == prior
+    data_dir = tiny_train[tiny_train.index("--data-dir") + 1]
+    resumed = cli("train", "--resume", tmp_path / "A" / "checkpoint.pt", "--epochs", "2", "--no-progress",
+                  "--data-dir", data_dir, may_change=("A",))
+    assert resumed.code == 0, resumed.err
+    state = torch.load(tmp_path / "A" / "checkpoint.pt", weights_only=True)
+    assert state["history"][-1]["epoch"] == 2
+    assert any(not torch.equal(state["model_state"][k], v) for k, v in saved.items()), "the prior should train on"
+    report = tmp_path / "eval.json"
+    done = cli("evaluate", tmp_path / "A" / "checkpoint.pt", "--iwae-samples", "4", "--data-dir", data_dir,
+               "--device", "cpu", "--json", report, "--no-progress")
+    assert done.code == 0, done.err
+    results = json.loads(report.read_text())
+    assert results["prior"] == prior and results["prior_components"] == 3 and results["kl_per_dim"] is None
+    assert math.isfinite(results["iwae_nll"]) and math.isfinite(results["test_kl"])
+    assert f"{prior} prior" in done.out and "largest KL per dim" not in done.out
+
+
+def test_a_sweep_trains_each_beta_with_the_learned_prior(cli, tiny_data_root, tmp_path):
+    out = tmp_path / "sweep"
+    done = cli("sweep", "--betas", "0.5", "2", "--epochs", "1", "--batch-size", "2", "--hidden-dim", "16",
+               "--latent-dim", "2", "--prior", "mixture", "--prior-components", "2", "--data-dir", tiny_data_root,
+               "--out", out, "--no-progress")
+    assert done.code == 0, done.err
+    runs = sorted(path.name for path in (out / "runs").iterdir())
+    assert len(runs) == 2 and all("-mixture-k2-" in name for name in runs), runs
+    for run in runs:
+        assert "prior.means" in torch.load(out / "runs" / run / "checkpoint.pt", weights_only=True)["model_state"]
+
+
+def test_a_conditional_model_takes_a_mixture_prior(cli, tiny_train, tmp_path):
+    """p(z) learned, shared by the classes (the label enters encoder and decoder); the VampPrior is refused."""
+    done = cli(*tiny_train, "--conditional", "--prior", "mixture", "--prior-components", "2", "--out", tmp_path / "C")
+    assert done.code == 0, done.err
+    model = VAE(ModelConfig(latent_dim=2, hidden_dim=8, conditional=True, prior="mixture", prior_components=2))
+    assert model.sample(10, labels=torch.arange(10)).shape == (10, 1, 28, 28)

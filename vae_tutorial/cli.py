@@ -16,7 +16,7 @@ import threading
 
 from . import __version__
 from .cli_options import add_config_options, config_values, value_parser
-from .config import EvalConfig, ModelConfig, TrainConfig
+from .config import EvalConfig, ModelConfig, TrainConfig, check_together
 from .errors import Interrupted, Terminated, VAETutorialError, describe_error
 from .runtime import tune_for_cpu
 
@@ -73,11 +73,12 @@ def nonempty(text: str) -> str:
 
 def check_combinations(args: argparse.Namespace) -> None:
     """Flags that are each valid but refused together (e.g. --free-bits with --capacity): a usage error."""
-    for config_class in args.config_classes:
-        try:
-            config_class(**config_values(args, config_class))
-        except ValueError as err:
-            raise UsageError(f"vae-tutorial {args.command}: {err} (see --help)") from None
+    try:
+        built = {config_class: config_class(**config_values(args, config_class)) for config_class in args.config_classes}
+        if ModelConfig in built and TrainConfig in built:  # and the settings the two must agree on
+            check_together(built[ModelConfig], built[TrainConfig])
+    except ValueError as err:
+        raise UsageError(f"vae-tutorial {args.command}: {err} (see --help)") from None
 
 
 def add_training_options(parser: argparse.ArgumentParser, skip: tuple[str, ...] = (), defaults: bool = True) -> None:

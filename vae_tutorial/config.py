@@ -8,6 +8,9 @@ from dataclasses import Field, asdict, dataclass, field, fields
 ARCHITECTURES = ("mlp", "conv")
 LIKELIHOODS = ("bernoulli", "continuous-bernoulli", "gaussian")  # p(x|z), see likelihoods.py
 DEVICES = ("auto", "cpu", "cuda", "mps")
+PRIORS = ("standard", "mixture", "vamp")  # p(z), see priors.py
+PRIOR_COMPONENTS = {"mixture": 10, "vamp": 500}  # K by default; Tomczak and Welling (2018) use 500 pseudo-inputs
+MAX_COMPONENTS = 100_000
 MAX_WIDTH = 10_000_000  # latent or hidden units: far beyond any machine's memory, well inside what torch can index
 MIN_SIGMA = 1e-4  # the smallest fixed decoder sigma: far below a grey level's step, far above float32's overflow
 GAMMA_DEFAULT = 1000.0  # Burgess et al. (2018)'s weight of |KL - C|
@@ -45,6 +48,12 @@ class ModelConfig:
         needs={"likelihood": "gaussian"}, words="sigma {value:g}", tag="sigma{value:g}")  # MSE / (2 sigma^2): sigma sets the weight of the KL (beta = 2 sigma^2)
     conditional: bool = setting(False, "conditional VAE: encoder and decoder also see the class label",
                                 words="conditional on the class", tag="cond")  # Sohn et al. 2015
+    prior: str = setting("standard", "the prior p(z): the standard normal, or learned with the model "
+                         "(a Gaussian mixture, or the VampPrior)", choices=PRIORS,
+                         words="{value} prior", tag="{value}")  # priors.py
+    prior_components: int | None = setting(
+        None, "components K of a learned prior (default 10 for mixture, 500 for vamp)",
+        needs={"prior": "mixture"}, words="{value} components", tag="k{value}")
     num_classes: int = 10  # labels a conditional model sees, one-hot (the ten Fashion-MNIST classes)
 
     def __post_init__(self) -> None:
@@ -65,6 +74,17 @@ class ModelConfig:
                      f"a smaller sigma makes the loss overflow), got {self.gaussian_sigma}")
             _require(self.likelihood == "gaussian", "a fixed sigma (--gaussian-sigma) needs the gaussian likelihood (--likelihood gaussian)")
         _require(isinstance(self.conditional, bool), f"conditional must be true or false, got {self.conditional!r}")
+        _require(self.prior in PRIORS, f"prior must be one of {', '.join(PRIORS)}, got {self.prior!r}")
+        if self.prior == "standard":
+            _require(self.prior_components is None,
+                     "--prior-components sets a learned prior's size: add --prior mixture or --prior vamp, or drop it")
+        else:
+            if self.prior_components is None:  # one run, one name: the default K written out
+                object.__setattr__(self, "prior_components", PRIOR_COMPONENTS[self.prior])
+            _require(_is_int(self.prior_components) and 1 <= self.prior_components <= MAX_COMPONENTS,
+                     f"prior components must be an integer from 1 to {MAX_COMPONENTS:,}, got {self.prior_components}")
+        _require(not (self.prior == "vamp" and self.conditional),
+                 "the VampPrior's pseudo-inputs carry no class label: a conditional model takes --prior standard or mixture")
         _require(_is_int(self.num_classes) and self.num_classes >= 2, f"num classes must be an integer >= 2, got {self.num_classes}")
 
     @property
@@ -142,6 +162,13 @@ class EvalConfig:
         _require(_is_int(self.batch_size) and self.batch_size >= 1, f"batch size must be an integer >= 1, got {self.batch_size}")
         _require(_is_int(self.iwae_samples) and self.iwae_samples >= 0, f"IWAE samples must be an integer >= 0, got {self.iwae_samples}")
         _require(self.device in DEVICES, f"device must be one of {', '.join(DEVICES)}, got {self.device!r}")
+
+
+def check_together(model_config: ModelConfig, train_config: TrainConfig) -> None:
+    """Settings of the two configs that are each valid but do not go together (a ValueError)."""
+    _require(train_config.free_bits == 0 or model_config.prior == "standard",
+             "free bits (--free-bits) need the KL per latent dimension, which a learned prior (--prior "
+             f"{model_config.prior}) does not split into: choose one")
 
 
 def variant(*configs: ModelConfig | TrainConfig) -> list[tuple[Field, object]]:

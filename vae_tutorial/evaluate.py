@@ -45,7 +45,7 @@ def evaluate_elbo(
     for batch, y in _batches(images, labels, batch_size):
         batch = batch.to(device)
         out = model(batch, generator=generator, labels=y)
-        terms = elbo_terms(out.logits, batch, out.mu, out.logvar, beta, model.likelihood)
+        terms = elbo_terms(out.logits, batch, out.mu, out.logvar, beta, model.likelihood, model.prior, out.z)
         totals += torch.stack([term.sum() for term in terms]).cpu().double()  # to the CPU first: MPS has no float64
     model.train(was_training)
     loss, recon, kl = (totals / images.shape[0]).tolist()
@@ -76,10 +76,12 @@ def importance_weighted_log_px(
     num_samples: int,
     chunk_size: int = 100,
     generator: torch.Generator | None = None,
+    log_prior: Callable[[torch.Tensor], torch.Tensor] = log_standard_normal,
 ) -> torch.Tensor:
     """(eq. iwae) log (1/K) sum_k p(x|z_k) p(z_k) / q(z_k|x), z_k ~ q(z|x) = N(mu, exp(logvar)) -> (B,).
 
-    log_px_given_z maps z of shape (k, B, D) to log p(x|z) of shape (k, B). The
+    log_px_given_z maps z of shape (k, B, D) to log p(x|z) of shape (k, B), log_prior z to log p(z)
+    (the model's prior; N(0, I) by default). The
     K samples are drawn chunk_size at a time and folded into a running
     logsumexp, so memory is bounded by chunk_size, not K.
     """
@@ -89,7 +91,7 @@ def importance_weighted_log_px(
         k = min(chunk_size, num_samples - start)
         eps = torch.randn((k, *mu.shape), generator=generator, device=mu.device, dtype=mu.dtype)  # (k, B, D)
         z = reparameterize(mu, logvar, eps)  # (k, B, D)
-        log_w = log_px_given_z(z) + log_standard_normal(z) - log_normal(z, mu, logvar)  # (k, B)
+        log_w = log_px_given_z(z) + log_prior(z) - log_normal(z, mu, logvar)  # (k, B)
         running = torch.logaddexp(running, torch.logsumexp(log_w.to(dtype), dim=0))  # (B,)
     return running - math.log(num_samples)
 
@@ -123,7 +125,8 @@ def iwae_log_likelihood(
 
         mu, logvar = model.encoder(x, y)  # (B, D), (B, D)
         log_px_given_z = decoder_log_likelihood(model, x, y)
-        estimates.append(importance_weighted_log_px(mu, logvar, log_px_given_z, num_samples, chunk_size, generator))
+        estimates.append(importance_weighted_log_px(mu, logvar, log_px_given_z, num_samples, chunk_size, generator,
+                                                    model.prior.log_prob))
     return torch.cat(estimates).cpu()  # (N,)
 
 

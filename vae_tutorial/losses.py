@@ -25,12 +25,18 @@ class Likelihood(Protocol):
     def log_prob(self, logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor: ...
 
 
+class Prior(Protocol):
+    """What elbo_terms needs of p(z): the KL term per image; priors.py implements it (and imports this module)."""
+
+    def kl(self, mu: torch.Tensor, logvar: torch.Tensor, z: torch.Tensor) -> torch.Tensor: ...
+
+
 class ELBOTerms(NamedTuple):
     """The beta-weighted negative ELBO and its parts, in nats."""
 
     loss: torch.Tensor  # recon + beta * kl
     recon: torch.Tensor  # -E_q[log p(x|z)], one-sample estimate
-    kl: torch.Tensor  # KL(q(z|x) || p(z)), closed form
+    kl: torch.Tensor  # KL(q(z|x) || p(z)): closed form for N(0, I), one-sample estimate for a learned prior
 
     def mean(self) -> "ELBOTerms":
         """Average each per-image term over the batch."""
@@ -125,15 +131,18 @@ def elbo_terms(
     logvar: torch.Tensor,
     beta: float = 1.0,
     likelihood: Likelihood | None = None,
+    prior: Prior | None = None,
+    z: torch.Tensor | None = None,
 ) -> ELBOTerms:
     """Per image: (eq. neg-elbo) loss = recon + beta * KL, with recon from eq. bce and KL from eq. kl-gauss.
 
     beta = 1 gives the negative ELBO of the VAE; beta > 1 the beta-VAE objective.
     likelihood: the decoder's p(x|z) (likelihoods.py); None is the Bernoulli of eq. bce.
+    prior: p(z) (priors.py) with z, the draw the logits were decoded from; None is N(0, I) in closed form.
     Each field has shape (B,); call ``.mean()`` for the batch average.
     """
     recon = bernoulli_nll(logits, x) if likelihood is None else -likelihood.log_prob(logits, x)  # (B,)
-    kl = gaussian_kl(mu, logvar)  # (B,)
+    kl = gaussian_kl(mu, logvar) if prior is None else prior.kl(mu, logvar, z)  # (B,)
     return ELBOTerms(recon + beta * kl, recon, kl)
 
 

@@ -15,6 +15,7 @@ from .conditioning import label_inputs, with_label
 from .config import ModelConfig
 from .conv import ConvDecoder, ConvEncoder
 from .likelihoods import make_likelihood
+from .priors import make_prior
 from .sampling import reparameterize
 
 # reparameterize and with_label live below the model (sampling.py, conditioning.py); the chapters import them from here
@@ -62,7 +63,7 @@ class MLPDecoder(nn.Module):
 
 
 class VAE(nn.Module):
-    """Encoder, reparameterization, decoder and the decoder's likelihood, built from a ModelConfig.
+    """Encoder, reparameterization, decoder, the decoder's likelihood and the prior, built from a ModelConfig.
 
     A conditional model (config.conditional) takes the class labels wherever it
     takes images or codes; an unconditional one ignores labels.
@@ -76,6 +77,7 @@ class VAE(nn.Module):
             self.encoder, self.decoder = ConvEncoder(self.config), ConvDecoder(self.config)
         else:
             self.encoder, self.decoder = MLPEncoder(self.config), MLPDecoder(self.config)
+        self.prior = make_prior(self.config, self.encoder)  # p(z): N(0, I) unless learned (priors.py)
 
     def forward(
         self,
@@ -93,9 +95,9 @@ class VAE(nn.Module):
     def sample(
         self, count: int, generator: torch.Generator | None = None, labels: torch.Tensor | None = None
     ) -> torch.Tensor:
-        """Decode draws from the prior p(z) = N(0, I) to mean images, e.g. pixel probabilities (eq. bernoulli-decoder)."""
-        device = next(self.parameters()).device
-        z = torch.randn(count, self.config.latent_dim, generator=generator, device=device)  # (count, D)
+        """Decode draws from the prior p(z) (N(0, I) unless learned) to mean images, e.g. pixel probabilities
+        (eq. bernoulli-decoder)."""
+        z = self.prior.sample(count, generator=generator)  # (count, D)
         return self.likelihood.mean(self.decoder(z, labels))  # (count, C, H, W)
 
     @torch.no_grad()

@@ -11,7 +11,8 @@ posterior q(z) itself (Hoffman and Johnson, 2016). Two learned priors move p(z) 
 Each prior has ``log_prob(z)`` and ``sample(n)``, and ``kl(mu, logvar, z)``, the KL term of one
 image: in closed form against the standard normal (eq. kl-gauss); against a mixture, which has
 none, the single-sample estimate log q(z|x) - log p(z) at the reparameterized z, unbiased because
-z is a draw from q(z|x). (Not used by the training loop yet.)
+z is a draw from q(z|x). The model owns its prior (``make_prior``), as it owns its likelihood, and
+the training loop asks it for the KL term: one loop, whichever the prior.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import math
 import torch
 from torch import nn
 
+from .config import ModelConfig
 from .losses import gaussian_kl, log_normal, log_standard_normal
 
 PIXEL_MARGIN = 1e-4  # pseudo-inputs built from images: pixels kept this far inside (0, 1), so that their logits are finite
@@ -146,3 +148,12 @@ class VampPrior(Prior):
         means, logvars = self.components()
         weights = torch.ones(means.shape[0], device=means.device)
         return _sample_mixture(count, means, logvars, weights, generator)
+
+
+def make_prior(config: ModelConfig, encoder: nn.Module) -> Prior:
+    """The prior a ModelConfig names; the VampPrior uses (and does not own) the model's encoder."""
+    if config.prior == "mixture":
+        return GaussianMixture(config.latent_dim, config.prior_components)
+    if config.prior == "vamp":
+        return VampPrior(encoder, config.latent_dim, config.image_shape, config.prior_components)
+    return StandardNormal(config.latent_dim)

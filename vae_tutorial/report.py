@@ -12,7 +12,11 @@ from .model import VAE
 def evaluate_model(
     model: VAE, test_data: Split, batch_size: int = 500, iwae_samples: int = 0, progress: bool = False
 ) -> dict:
-    """Test negative ELBO with recon and KL, IWAE estimate of -log p(x), active units; nats per image."""
+    """Test negative ELBO with recon and KL, IWAE estimate of -log p(x), active units; nats per image.
+
+    With a learned prior the KL (rate) is a one-draw estimate per image, averaged over the test set, and
+    there is no KL per latent dimension (a mixture does not split over dimensions): kl_per_dim is None.
+    """
     labels = test_data.labels  # used by a conditional model only
     elbo = evaluate_elbo(model, test_data.images, batch_size=batch_size, labels=labels)
     stats = posterior_statistics(model, test_data.images, batch_size=batch_size, labels=labels)
@@ -25,7 +29,8 @@ def evaluate_model(
         "iwae_samples": iwae_samples,
         "active_units": int(active.sum()),
         "latent_dim": int(active.numel()),
-        "kl_per_dim": [round(v, 4) for v in stats["kl"].mean(dim=0).tolist()],
+        "kl_per_dim": ([round(v, 4) for v in stats["kl"].mean(dim=0).tolist()]
+                       if model.config.prior == "standard" else None),
         "test_images": len(test_data),
     }
     if iwae_samples > 0:
@@ -47,6 +52,8 @@ def evaluate_checkpoint(
         "likelihood": state["model_config"].get("likelihood", "bernoulli"),
         "gaussian_sigma": _gaussian_sigma(model),  # fixed or learned; None for the other likelihoods
         "conditional": bool(state["model_config"].get("conditional", False)),
+        "prior": model.config.prior,
+        "prior_components": model.config.prior_components,
         "free_bits": state["train_config"].get("free_bits", 0.0),
         "binarize": bool(state["train_config"].get("binarize", False)),
     }
@@ -71,7 +78,8 @@ def format_report(results: dict, model_description: str) -> str:
     if results["iwae_nll"] is not None:
         lines.append(f"-log p(x), IWAE K={results['iwae_samples']}  {results['iwae_nll']:.2f}")
     lines.append(f"active units        {results['active_units']} of {results['latent_dim']}")
-    kl = torch.tensor(results["kl_per_dim"])
-    order = kl.argsort(descending=True)[:5].tolist()
-    lines.append("largest KL per dim  " + ", ".join(f"z{d}: {kl[d]:.2f}" for d in order))
+    if results["kl_per_dim"] is not None:  # None under a learned prior
+        kl = torch.tensor(results["kl_per_dim"])
+        order = kl.argsort(descending=True)[:5].tolist()
+        lines.append("largest KL per dim  " + ", ".join(f"z{d}: {kl[d]:.2f}" for d in order))
     return "\n".join(lines)

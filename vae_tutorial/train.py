@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from .checkpoint import atomic_write, json_safe, load_checkpoint, save_checkpoint
-from .config import ModelConfig, TrainConfig, to_dict
+from .config import ModelConfig, TrainConfig, check_together, to_dict
 from .data import Split, binarize, binarized_test_split, labelled_minibatches, load_split
 from .device import check_model_fits, pick_device
 from .errors import DeviceError, OutputError, TrainingDiverged, first_line
@@ -65,6 +65,7 @@ def fit(
     state = resume_state if resume_state is not None or not resume else load_checkpoint(resume, for_resume=True)
     if state:
         model_config, train_config = resumed_configs(state, train_config, resume)
+    check_together(model_config, train_config)  # a ValueError, as the configs' own checks
     device = pick_device(train_config.device)
     check_model_fits(model_config, device)
     set_seed(train_config.seed)
@@ -133,7 +134,7 @@ def _train_epoch(model, optimizer, data, config, step, shuffle_rng, noise_rng, p
             x = binarize(x, generator=noise_rng)
         out = model(x, generator=noise_rng, labels=labels)  # labels matter to a conditional model only
         beta = beta_at(step, config.beta, config.warmup_steps)
-        terms = elbo_terms(out.logits, x, out.mu, out.logvar, beta, model.likelihood)
+        terms = elbo_terms(out.logits, x, out.mu, out.logvar, beta, model.likelihood, model.prior, out.z)
         if config.free_bits > 0:
             objective = terms.recon.mean() + beta * free_bits_kl(out.mu, out.logvar, config.free_bits)
         elif config.capacity_max is None:
