@@ -16,6 +16,7 @@ from .losses import LOG_2PI, gaussian_kl, log_normal, log_standard_normal
 from .sampling import reparameterize
 
 LogLikelihood = Callable[[torch.Tensor], torch.Tensor]  # z (S, B, D) -> log p(x|z) (S, B)
+LogDensity = Callable[[torch.Tensor], torch.Tensor]  # z (..., D) -> log p(z) (...)
 
 
 def log_aggregate_posterior(
@@ -43,7 +44,7 @@ def log_aggregate_posterior(
 class Surgery(NamedTuple):
     """ELBO surgery (Hoffman and Johnson 2016) of a data set's posteriors, nats per image."""
 
-    rate: float  # average KL(q(z|x_n) || p(z)), closed form
+    rate: float  # average KL(q(z|x_n) || p(z)): closed form against N(0, I), Monte Carlo against a learned prior
     information: float  # I_q(x; z), Monte Carlo
     marginal_kl: float  # KL(q(z) || p(z)), Monte Carlo
     # Standard errors of the two Monte Carlo estimates: the spread of the
@@ -58,12 +59,19 @@ class Surgery(NamedTuple):
 
 
 def elbo_surgery(
-    mu: torch.Tensor, logvar: torch.Tensor, samples: int = 1, generator: torch.Generator | None = None
+    mu: torch.Tensor,
+    logvar: torch.Tensor,
+    samples: int = 1,
+    generator: torch.Generator | None = None,
+    log_prior: LogDensity | None = None,
 ) -> Surgery:
     """(eq. surgery) average KL = I_q(x; z) + KL(q(z) || p(z)), each part estimated by Monte Carlo.
 
     mu, logvar: (N, D), the posteriors of N images, each image weighted 1/N.
     samples: draws z ~ q(z|x_n) per image; the mixture q(z) uses all N components exactly.
+    log_prior: log p(z) of a learned prior (priors.py: model.prior.log_prob); None is N(0, I), whose
+    rate is then exact (eq. kl-gauss). Against a learned prior the rate is the Monte Carlo average of
+    log q(z|x_n) - log p(z), and sum_se the spread of its per-image values over the images.
     """
     n = mu.shape[0]
     eps = torch.randn((samples, *mu.shape), generator=generator, dtype=mu.dtype)  # (S, N, D)
@@ -71,15 +79,22 @@ def elbo_surgery(
     z = reparameterize(mu, logvar, eps.double())  # (S, N, D): draws from the aggregate posterior
     log_conditional = log_normal(z, mu, logvar)  # (S, N): log q(z|x_n)
     log_aggregate = log_aggregate_posterior(z.flatten(0, 1), mu, logvar).view(samples, n)  # (S, N)
-    log_prior = log_standard_normal(z)  # (S, N)
+    if log_prior is None:
+        log_p = log_standard_normal(z)  # (S, N)
+        kl = gaussian_kl(mu, logvar)  # (N,): E[information_n + marginal_n], exactly
+    else:
+        with torch.no_grad():
+            log_p = log_prior(z.float()).double()  # (S, N): the learned p(z), a float32 model's
+        kl = (log_conditional - log_p).mean(dim=0)  # (N,): estimated, no closed form
     information = (log_conditional - log_aggregate).mean(dim=0)  # (N,): one estimate per image
-    marginal = (log_aggregate - log_prior).mean(dim=0)  # (N,)
-    kl = gaussian_kl(mu, logvar)  # (N,): E[information_n + marginal_n], exactly
+    marginal = (log_aggregate - log_p).mean(dim=0)  # (N,)
 
     def se(values: torch.Tensor) -> float:
         return values.std().item() / math.sqrt(n)
 
-    noise = information + marginal - kl  # (N,): independent, mean 0
+    # each image's information + marginal has the exact KL as its mean: only the Monte Carlo noise counts;
+    # against a learned prior that KL is itself estimated, so the spread of the per-image estimates bounds it
+    noise = information + marginal - kl if log_prior is None else kl - kl.mean()  # (N,)
     return Surgery(
         rate=kl.mean().item(),
         information=information.mean().item(),
