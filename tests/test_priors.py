@@ -286,3 +286,14 @@ def test_elbo_surgery_against_a_learned_prior():
     assert abs(explicit.information - standard.information) < 1e-6
     assert abs(explicit.marginal_kl - standard.marginal_kl) < 1e-4
     assert abs(explicit.rate - standard.rate) < 4 * max(explicit.sum_se, standard.sum_se) + 1e-3
+
+
+def test_the_prior_settings_leave_a_standard_runs_cache_key_as_it_was(toy_split):
+    """A run cached before priors existed keeps its key (and its folder): the new settings enter the key only
+    away from their defaults."""
+    from vae_tutorial.cache import run_settings
+
+    standard = run_settings(ModelConfig(), TrainConfig(), toy_split)
+    assert "prior" not in standard and "prior_components" not in standard
+    learned = run_settings(ModelConfig(prior="vamp"), TrainConfig(), toy_split)
+    assert (learned["prior"], learned["prior_components"]) == ("vamp", 500)

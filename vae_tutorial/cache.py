@@ -28,9 +28,10 @@ CACHE_ENV_VAR = "VAE_TUTORIAL_CACHE"
 CACHE_FORMAT = 2  # raise when training changes what a configuration learns
 MAX_KEY_BYTES = 1 << 16  # a key is a few hundred bytes of settings
 IGNORED = ("device", "data_dir")  # where a run happens does not change what it learns
-# Settings added in 0.3 at their defaults are left out of the key, so runs cached before they existed stay valid.
+# Settings added after the first cached runs are left out of the key at their defaults, so runs cached before
+# they existed stay valid (0.3: likelihood to free bits; then the prior).
 LATER_DEFAULTS = {"likelihood": "bernoulli", "gaussian_sigma": None, "conditional": False, "num_classes": 10,
-                  "free_bits": 0.0}
+                  "free_bits": 0.0, "prior": "standard", "prior_components": None}
 
 
 def cache_root(root: str | os.PathLike | None = None) -> Path:
