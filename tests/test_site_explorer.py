@@ -131,3 +131,16 @@ def test_in_the_book_build_the_explorer_is_exported_beside_the_page(model_2d, mo
     assert registered, script[:200]
     assert json.loads(registered.group(1)) == payload(model_2d, codes, labels, "A model & its codes")
     assert f"{sum(p.numel() for p in model_2d.decoder.parameters()):,} numbers" in page
+
+
+def test_the_build_extension_names_the_same_folder_variable():
+    """book/_ext/latent_explorer.py does not import the package (torch in the Sphinx process): it spells the
+    variable itself, and the two spellings must agree, or the chapters would export nothing."""
+    import importlib.util
+    from pathlib import Path
+
+    source = Path(__file__).resolve().parents[1] / "book" / "_ext" / "latent_explorer.py"
+    spec = importlib.util.spec_from_file_location("latent_explorer_extension", source)
+    extension = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(extension)
+    assert extension.ASSETS_ENV_VAR == ASSETS_ENV_VAR

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import os
 import re
-from html import escape
 from dataclasses import dataclass
+from html import escape
 from pathlib import Path
 
 import numpy as np

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .checkpoint import atomic_write, json_safe, load_checkpoint, load_model
 from .cli_options import config_values, flag_names
-from .config import EvalConfig, ModelConfig, TrainConfig, check_together, describe
+from .config import EvalConfig, ModelConfig, TrainConfig, describe
 from .data import DATA_ENV_VAR, binarized_test_split, load_split
 from .device import check_model_fits, out_of_memory, pick_device
 from .errors import ConfigError, DeviceError, Interrupted, OutputError, TrainingDiverged, VAETutorialError, first_line
@@ -31,12 +31,10 @@ MAX_EVAL_SECONDS = 86400  # an evaluation estimated to take longer than a day is
 
 
 def configs_from_args(args: argparse.Namespace, beta: float) -> tuple[ModelConfig, TrainConfig]:
-    """Build and check both configs; a bad value becomes a ConfigError."""
+    """Build and check both configs; a bad value becomes a ConfigError (settings that must agree across the
+    two were checked at parse time, cli.check_combinations, and fit() checks them again for library callers)."""
     try:
-        model_config = ModelConfig(**config_values(args, ModelConfig))
-        train_config = TrainConfig(**config_values(args, TrainConfig, beta=beta))
-        check_together(model_config, train_config)
-        return model_config, train_config
+        return ModelConfig(**config_values(args, ModelConfig)), TrainConfig(**config_values(args, TrainConfig, beta=beta))
     except ValueError as err:
         raise ConfigError(str(err)) from err
 

@@ -17,7 +17,6 @@ the training loop asks it for the KL term: one loop, whichever the prior.
 
 from __future__ import annotations
 
-import itertools
 import math
 
 import torch
@@ -49,10 +48,6 @@ class Prior(nn.Module):
         """
         return log_normal(z, mu, logvar) - self.log_prob(z)
 
-    def _device(self) -> torch.device:
-        """Where the prior's tensors live (after .to(device) on the model)."""
-        return next(itertools.chain(self.parameters(), self.buffers())).device
-
 
 class StandardNormal(Prior):
     """p(z) = N(0, I): no parameters, and the KL in closed form."""
@@ -66,7 +61,7 @@ class StandardNormal(Prior):
         return log_standard_normal(z)
 
     def sample(self, count: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        return torch.randn(count, self.latent_dim, generator=generator, device=self._device())
+        return torch.randn(count, self.latent_dim, generator=generator, device=self._where.device)
 
     def kl(self, mu: torch.Tensor, logvar: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
         """(eq. kl-gauss): exact, so z is not needed."""

@@ -107,5 +107,5 @@ def export(model: VAE, codes: torch.Tensor, labels: torch.Tensor, name: str, des
     content = payload(model, codes, labels, description)
     Path(folder).mkdir(parents=True, exist_ok=True)
     (Path(folder) / weights_file(name)).write_text(payload_script(name, content), encoding="utf-8")
-    parameters = sum(weight.numel() + bias.numel() for weight, bias in decoder_layers(model))
+    parameters = sum(layer["out"] * (layer["in"] + 1) for layer in content["layers"])  # weights and biases
     return site_html(name, description, parameters)
