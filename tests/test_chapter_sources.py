@@ -329,8 +329,17 @@ def test_the_short_route_names_sections_that_exist():
         [("03_elbo.md", "No such section")]
 
 
+EQUATION_LINK_IN_PARENTHESES = r"\(\[\(\d+\.\d+\)\]\([^)]*\)"
+
+
 @pytest.mark.parametrize("path", CHAPTERS + PAGES, ids=lambda path: path.name)
 def test_no_equation_link_inside_parentheses(path):
     """An equation link shows its number in parentheses, "(1.3)": inside another pair it reads "((1.3)"."""
-    doubled = re.findall(r"\(\[\(\d+\.\d+\)\]\([^)]*\)", path.read_text())
+    doubled = re.findall(EQUATION_LINK_IN_PARENTHESES, path.read_text())
     assert doubled == [], f"{path.name}: an equation link inside parentheses: {doubled}"
+
+
+def test_the_parentheses_check_finds_the_case_that_slipped_through():
+    """Chapter 8 had it: "(the floor [(1.3)](01_data.md) of ...)"; a link in running text passes."""
+    assert re.findall(EQUATION_LINK_IN_PARENTHESES, "go below ([(1.3)](01_data.md) of")
+    assert not re.findall(EQUATION_LINK_IN_PARENTHESES, "go below, [(1.3)](01_data.md) in")
