@@ -134,6 +134,34 @@ def test_a_vampprior_at_training_images_is_the_mixture_of_their_posteriors():
     assert prior.sample(4, _generator(17)).shape == (4, 3)
 
 
+def test_a_frozen_vampprior_is_the_same_density_without_the_encoder():
+    """The IWAE evaluates log p(z) thousands of times: the frozen copy runs the encoder once."""
+    model = VAE(ModelConfig(latent_dim=3, hidden_dim=16, prior="vamp", prior_components=7))
+    calls = []
+    model.encoder.register_forward_hook(lambda *args: calls.append(1))
+    frozen = model.prior.frozen()
+    assert len(calls) == 1 and isinstance(frozen, GaussianMixture)
+    z = torch.randn(6, 5, 3, generator=_generator(19))
+    with torch.no_grad():
+        live = model.prior.log_prob(z)
+    calls.clear()
+    torch.testing.assert_close(frozen.log_prob(z).detach(), live)
+    assert calls == []  # no encoder call
+    assert model.prior.frozen is not None and StandardNormal(3).frozen().__class__ is StandardNormal
+
+
+def test_the_mixture_density_is_accurate_for_narrow_components_far_out():
+    """The density expands (z - m)^2 / s^2 into matrix products: check it where that could cancel badly."""
+    prior = GaussianMixture(latent_dim=20, components=50, generator=_generator(20))
+    with torch.no_grad():
+        prior.means.mul_(3)
+        prior.logvars.fill_(math.log(0.01))  # posteriors as narrow as a trained encoder's
+    z = prior.means[:10].detach() + 0.05 * torch.randn(10, 20, generator=_generator(21))  # near a component
+    z = torch.cat([z, 8 * torch.randn(10, 20, generator=_generator(22))])  # and far from all
+    exact = _as_distribution(prior.double()).log_prob(z.double())
+    torch.testing.assert_close(prior.float().log_prob(z).double(), exact, atol=2e-3, rtol=1e-5)
+
+
 def test_a_vampprior_saves_only_its_pseudo_inputs_and_follows_the_encoder():
     model = VAE(ModelConfig(latent_dim=3, hidden_dim=16))
     prior = VampPrior(model.encoder, latent_dim=3, image_shape=(1, 28, 28), components=2)

@@ -117,6 +117,7 @@ def iwae_log_likelihood(
     model.eval()
     device = next(model.parameters()).device
     generator = torch.Generator(device=device).manual_seed(seed)
+    prior = model.prior.frozen()  # a VampPrior's components, computed once
     estimates = []
     batches = _batches(images, labels, batch_size)
     for x, y in tqdm(batches, total=-(-images.shape[0] // batch_size), desc=f"IWAE K={num_samples}",
@@ -126,7 +127,7 @@ def iwae_log_likelihood(
         mu, logvar = model.encoder(x, y)  # (B, D), (B, D)
         log_px_given_z = decoder_log_likelihood(model, x, y)
         estimates.append(importance_weighted_log_px(mu, logvar, log_px_given_z, num_samples, chunk_size, generator,
-                                                    model.prior.log_prob))
+                                                    prior.log_prob))
     return torch.cat(estimates).cpu()  # (N,)
 
 

@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from .config import ModelConfig
-from .losses import gaussian_kl, log_normal, log_standard_normal
+from .losses import LOG_2PI, gaussian_kl, log_normal, log_standard_normal
 
 PIXEL_MARGIN = 1e-4  # pseudo-inputs built from images: pixels kept this far inside (0, 1), so that their logits are finite
 
@@ -40,6 +40,10 @@ class Prior(nn.Module):
     def sample(self, count: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """count draws from p(z) -> (count, D)."""
         raise NotImplementedError
+
+    def frozen(self) -> Prior:
+        """The prior as it is now, for evaluation: a prior whose density needs no network call may return itself."""
+        return self
 
     def kl(self, mu: torch.Tensor, logvar: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """KL(q(z|x) || p(z)) per image, estimated from z ~ q(z|x) -> (B,) (or z.shape[:-1]).
@@ -73,8 +77,17 @@ def _log_mixture(z: torch.Tensor, means: torch.Tensor, logvars: torch.Tensor, lo
 
     z: (..., D); means, logvars: (K, D); log_weights: (K,).
     """
-    log_components = log_normal(z.unsqueeze(-2), means, logvars)  # (..., 1, D) against (K, D) -> (..., K)
-    return torch.logsumexp(log_components + log_weights, dim=-1)  # (..., K) -> (...)
+    # sum_d (z_d - m_kd)^2 / v_kd expanded into two matrix products, so no (..., K, D) tensor is formed
+    # (the IWAE asks for 5,000 x 100 codes at a time against 500 components); in float64, because the
+    # expanded terms are large and cancel near a narrow component (MPS has no float64)
+    dtype, wide = z.dtype, (torch.float32 if z.device.type == "mps" else torch.float64)
+    z, means, logvars = z.to(wide), means.to(wide), logvars.to(wide)
+    precision = torch.exp(-logvars)  # (K, D)
+    squared = (z.pow(2) @ precision.T  # (..., D) @ (D, K) -> (..., K)
+               - 2 * z @ (means * precision).T
+               + (means.pow(2) * precision).sum(dim=-1))  # (K,)
+    log_components = -0.5 * (LOG_2PI * z.shape[-1] + logvars.sum(dim=-1) + squared.clamp_min(0))  # (..., K)
+    return torch.logsumexp(log_components + log_weights.to(wide), dim=-1).to(dtype)  # (..., K) -> (...)
 
 
 def _sample_mixture(count: int, means: torch.Tensor, logvars: torch.Tensor, weights: torch.Tensor,
@@ -143,6 +156,15 @@ class VampPrior(Prior):
         means, logvars = self.components()
         weights = torch.ones(means.shape[0], device=means.device)
         return _sample_mixture(count, means, logvars, weights, generator)
+
+    @torch.no_grad()
+    def frozen(self) -> GaussianMixture:
+        """The same density as a Gaussian mixture with equal weights: the encoder runs on the pseudo-inputs
+        once, not at every call (the IWAE calls log_prob thousands of times)."""
+        means, logvars = self.components()
+        snapshot = GaussianMixture(self.latent_dim, means.shape[0]).to(means.device)
+        snapshot.means.data, snapshot.logvars.data = means.clone(), logvars.clone()
+        return snapshot
 
 
 def make_prior(config: ModelConfig, encoder: nn.Module) -> Prior:
