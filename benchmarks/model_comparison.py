@@ -3,6 +3,9 @@
     VAE_TUTORIAL_DATA=../shared/data python benchmarks/model_comparison.py \
         --archs mlp conv --betas 1 4 --epochs 50 --batch-size 128 \
         --iwae-samples 5000 --iwae-images 10000 --results book/results.json
+    # the learned priors (chapter 12), and seeds for the seed-to-seed spread:
+    VAE_TUTORIAL_DATA=../shared/data python benchmarks/model_comparison.py \
+        --archs mlp --betas 1 --priors mixture vamp --seeds 0 1 2 --results book/results.json
 
 Trains each model once (cached under --out, so a second call only evaluates),
 then prints one markdown row per model: test negative ELBO, recon, KL over the
@@ -14,6 +17,7 @@ and training seconds per epoch on this machine.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 from pathlib import Path
 
@@ -28,15 +32,20 @@ from vae_tutorial.report import evaluate_model  # noqa: E402
 from vae_tutorial.sweep import sweep_betas  # noqa: E402
 
 
+def row_key(row: dict) -> tuple:
+    """What makes a results row one run: arch, beta, prior and seed (rows from before the priors are standard)."""
+    return row["arch"], row["beta"], row.get("prior", "standard"), row["seed"]
+
+
 def merge_results(rows: list[dict], args: argparse.Namespace) -> None:
-    """Replace the rows of the same arch and beta in --results (the file the Results table is made from)."""
+    """Replace the rows of the same run in --results (the file the Results table is made from)."""
     if not args.results:
         return
     path = Path(args.results)
+    new = [{**r, "epochs": args.epochs, "batch_size": args.batch_size} for r in rows]
     kept = [r for r in (json.loads(path.read_text()) if path.exists() else [])
-            if (r["arch"], r["beta"]) not in {(n["arch"], n["beta"]) for n in rows}]
-    path.write_text(json.dumps(kept + [{**r, "epochs": args.epochs, "batch_size": args.batch_size, "seed": args.seed}
-                                       for r in rows], indent=2) + "\n")
+            if row_key(r) not in {row_key(n) for n in new}]
+    path.write_text(json.dumps(kept + new, indent=2) + "\n")
     print(f"merged into {path}; run benchmarks/results_table.py to update the tables")
 
 
@@ -46,7 +55,8 @@ def main() -> None:
     parser.add_argument("--betas", nargs="+", type=float, default=[1.0, 4.0])
     parser.add_argument("--epochs", type=int, default=50)
     parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0])
+    parser.add_argument("--priors", nargs="+", default=["standard"], choices=["standard", "mixture", "vamp"])
     parser.add_argument("--iwae-samples", type=int, default=5000)
     parser.add_argument("--iwae-images", type=int, default=10000)  # the whole test set
     parser.add_argument("--out", default="runs/compare")
@@ -56,25 +66,26 @@ def main() -> None:
     train, test = load_split(True), load_split(False)
     iwae_test = test.head(args.iwae_images)
     rows = []
-    for arch in args.archs:
-        trained = sweep_betas(ModelConfig(arch=arch), TrainConfig(epochs=args.epochs, batch_size=args.batch_size,
-                              seed=args.seed), args.betas, train, test, Path(args.out) / "runs")
+    for arch, prior, seed in itertools.product(args.archs, args.priors, args.seeds):
+        trained = sweep_betas(ModelConfig(arch=arch, prior=prior), TrainConfig(
+            epochs=args.epochs, batch_size=args.batch_size, seed=seed), args.betas, train, test, Path(args.out) / "runs")
         for row in trained:
             iwae = evaluate_model(row["model"], iwae_test, iwae_samples=args.iwae_samples, progress=True)
             elbo_same_images = evaluate_elbo(row["model"], iwae_test.images)["loss"]
-            rows.append({**{k: v for k, v in row.items() if k not in ("model", "kl_per_dim")}, "arch": arch,
+            rows.append({**{k: v for k, v in row.items() if k not in ("model", "kl_per_dim", "cached")}, "arch": arch,
+                         "prior": prior, "prior_components": row["model"].config.prior_components, "seed": seed,
                          "iwae_nll": iwae["iwae_nll"], "iwae_samples": args.iwae_samples,
                          "iwae_images": len(iwae_test), "elbo_iwae_images": elbo_same_images,
-                         "latent_dim": len(row["kl_per_dim"])})
+                         "latent_dim": iwae["latent_dim"]})
             print(json.dumps(rows[-1]), flush=True)
     Path(args.out, "comparison.json").write_text(json.dumps(rows, indent=2))
     merge_results(rows, args)
-    print(f"\n{args.epochs} epochs, batch {args.batch_size}, seed {args.seed}; nats per image; "
+    print(f"\n{args.epochs} epochs, batch {args.batch_size}, seeds {args.seeds}; nats per image; "
           f"IWAE K={args.iwae_samples} on the first {args.iwae_images} test images\n")
-    print("| model | beta | -ELBO | recon | KL | -ELBO (IWAE images) | IWAE -log p(x) | active units | s/epoch |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| model | prior | seed | beta | -ELBO | recon | KL | -ELBO (IWAE images) | IWAE -log p(x) | active units | s/epoch |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['arch']} | {r['beta']:g} | {r['test_loss']:.2f} | {r['test_recon']:.2f} | {r['test_kl']:.2f} | "
+        print(f"| {r['arch']} | {r['prior']} | {r['seed']} | {r['beta']:g} | {r['test_loss']:.2f} | {r['test_recon']:.2f} | {r['test_kl']:.2f} | "
               f"{r['elbo_iwae_images']:.2f} | {r['iwae_nll']:.2f} | {r['active_units']} | {r['seconds_per_epoch']:.1f} |")
 
 

@@ -22,7 +22,23 @@ def test_the_table_is_generated_from_the_results_file(generator, name):
     text = (ROOT / name).read_text()
     expected = generator.table(json.loads(generator.RESULTS.read_text()))
     assert generator.with_table(text, expected, Path(name)) == text, f"{name} is stale: run benchmarks/results_table.py"
-    assert text.count("| MLP |") == 2 and text.count("| conv |") == 2
+    models = generator.runs_of(json.loads(generator.RESULTS.read_text()))
+    assert text.count("| MLP |") + text.count("| conv |") == len(models)  # one line per model, whatever its seeds
+
+
+def test_seeds_of_one_model_are_one_line_with_mean_and_spread(generator):
+    base = {"arch": "mlp", "beta": 1.0, "prior": "mixture", "prior_components": 10, "test_recon": 220.0,
+            "test_kl": 20.0, "iwae_samples": 5000, "iwae_images": 10_000, "elbo_iwae_images": 240.0,
+            "latent_dim": 20, "seconds_per_epoch": 2.0, "active_units": 12}
+    rows = [{**base, "seed": s, "test_loss": loss, "iwae_nll": loss - 3} for s, loss in ((0, 240.0), (1, 241.0),
+                                                                                       (2, 242.0))]
+    old = {**base, "prior": None, "seed": 0, "test_loss": 245.0, "iwae_nll": 242.0}
+    del old["prior"], old["prior_components"]  # a row from before the priors: the standard prior
+    lines = generator.table([*rows, old]).splitlines()[2:]
+    assert len(lines) == 2
+    assert lines[0].startswith("| MLP | standard | 1 | 1 | 245.00 |")  # the standard prior first
+    assert "| MLP | mixture, 10 | 1 | 3 | 241.00 ± 1.00 |" in lines[1] and "| 238.00 ± 1.00 |" in lines[1]
+    assert "| 12, 12, 12 of 20 |" in lines[1]
 
 
 def test_every_row_says_how_its_iwae_was_measured(generator):
