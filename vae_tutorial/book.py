@@ -33,6 +33,8 @@ class Budget:
     reference_epochs: int  # epochs of the cached model that "The ELBO" to "The KL term" examine
     sweep_epochs: int  # epochs per beta in "The beta-VAE"
     latent2d_epochs: int  # epochs of the 2-D model in "Exploring the latent space"
+    prior_epochs: int  # epochs of each prior's 20-D model in "Learned priors" (the Results rows' 50 in full mode)
+    prior2d_epochs: int  # epochs of each prior's 2-D model there (the 2-D model's own in full mode, so it is shared)
     batch_size: int = 128
 
 
@@ -40,8 +42,10 @@ def budget() -> Budget:
     """Quick mode when $VAE_TUTORIAL_QUICK is 1/true/yes, else full mode."""
     quick = os.environ.get(QUICK_ENV_VAR, "").strip().lower() in ("1", "true", "yes")
     if quick:
-        return Budget(quick=True, subset=4000, epochs=3, reference_epochs=2, sweep_epochs=3, latent2d_epochs=3)
-    return Budget(quick=False, subset=None, epochs=50, reference_epochs=10, sweep_epochs=20, latent2d_epochs=30)
+        return Budget(quick=True, subset=4000, epochs=3, reference_epochs=2, sweep_epochs=3, latent2d_epochs=3,
+                      prior_epochs=10, prior2d_epochs=10)
+    return Budget(quick=False, subset=None, epochs=50, reference_epochs=10, sweep_epochs=20, latent2d_epochs=30,
+                  prior_epochs=50, prior2d_epochs=30)
 
 
 def project_root(start: Path | None = None) -> Path:

@@ -9,7 +9,7 @@ ARCHITECTURES = ("mlp", "conv")
 LIKELIHOODS = ("bernoulli", "continuous-bernoulli", "gaussian")  # p(x|z), see likelihoods.py
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRIORS = ("standard", "mixture", "vamp")  # p(z), see priors.py
-PRIOR_COMPONENTS = {"mixture": 10, "vamp": 500}  # K by default; Tomczak and Welling (2018) use 500 pseudo-inputs
+PRIOR_COMPONENTS = {"mixture": 10, "vamp": 500}  # J by default; Tomczak and Welling (2018) use 500 pseudo-inputs
 MAX_COMPONENTS = 100_000
 MAX_WIDTH = 10_000_000  # latent or hidden units: far beyond any machine's memory, well inside what torch can index
 MIN_SIGMA = 1e-4  # the smallest fixed decoder sigma: far below a grey level's step, far above float32's overflow
@@ -52,7 +52,7 @@ class ModelConfig:
                          "(a Gaussian mixture, or the VampPrior)", choices=PRIORS,
                          words="{value} prior", tag="{value}")  # priors.py
     prior_components: int | None = setting(
-        None, "components K of a learned prior (default 10 for mixture, 500 for vamp)",
+        None, "components J of a learned prior (default 10 for mixture, 500 for vamp)",
         needs={"prior": "mixture"}, words="{value} components", tag="k{value}")
     num_classes: int = 10  # labels a conditional model sees, one-hot (the ten Fashion-MNIST classes)
 
@@ -79,7 +79,7 @@ class ModelConfig:
             _require(self.prior_components is None,
                      "--prior-components sets a learned prior's size: add --prior mixture or --prior vamp, or drop it")
         else:
-            if self.prior_components is None:  # one run, one name: the default K written out
+            if self.prior_components is None:  # one run, one name: the default J written out
                 object.__setattr__(self, "prior_components", PRIOR_COMPONENTS[self.prior])
             _require(_is_int(self.prior_components) and 1 <= self.prior_components <= MAX_COMPONENTS,
                      f"prior components must be an integer from 1 to {MAX_COMPONENTS:,}, got {self.prior_components}")

@@ -107,6 +107,11 @@ def log_normal(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch
     return -0.5 * (LOG_2PI + logvar + (z - mu).pow(2) / logvar.exp()).sum(dim=-1)
 
 
+def gaussian_entropy(logvar: torch.Tensor) -> torch.Tensor:
+    """H[N(mu, diag(exp(logvar)))] = 1/2 sum_d (log 2 pi + 1 + logvar_d), summed over the last dimension -> (...)."""
+    return 0.5 * (LOG_2PI + 1 + logvar).sum(dim=-1)
+
+
 def log_standard_normal(z: torch.Tensor) -> torch.Tensor:
     """log N(z; 0, I) under the prior p(z), summed over the last dimension -> z.shape[:-1]."""
     return -0.5 * (LOG_2PI + z.pow(2)).sum(dim=-1)

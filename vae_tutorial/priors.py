@@ -4,14 +4,15 @@ The KL term pulls every q(z|x) towards p(z). The standard normal is a choice, no
 fixed encoder, the prior that makes the rate averaged over the data smallest is the aggregate
 posterior q(z) itself (Hoffman and Johnson, 2016). Two learned priors move p(z) towards it:
 
-- ``GaussianMixture``: K Gaussians with learned means, variances and weights;
-- ``VampPrior`` (Tomczak and Welling, 2018): the mixture of the encoder's own posteriors at K
-  learned pseudo-inputs, p(z) = 1/K sum_k q(z | u_k).
+- ``GaussianMixture``: J Gaussians with learned means, variances and weights (eq. mixture-prior);
+- ``VampPrior`` (Tomczak and Welling, 2018): the mixture of the encoder's own posteriors at J
+  learned pseudo-inputs, p(z) = 1/J sum_j q(z | u_j) (eq. vamp-prior).
 
+(J components, as in the chapter "Learned priors": K is the IWAE's number of samples.)
 Each prior has ``log_prob(z)`` and ``sample(n)``, and ``kl(mu, logvar, z)``, the KL term of one
 image: in closed form against the standard normal (eq. kl-gauss); against a mixture, which has
-none, the single-sample estimate log q(z|x) - log p(z) at the reparameterized z, unbiased because
-z is a draw from q(z|x). The model owns its prior (``make_prior``), as it owns its likelihood, and
+none, -H[q(z|x)] - log p(z) at the reparameterized z (eq. kl-one-draw): the entropy in closed form,
+the cross-entropy from the one draw, unbiased because z is a draw from q(z|x). The model owns its prior (``make_prior``), as it owns its likelihood, and
 the training loop asks it for the KL term: one loop, whichever the prior.
 """
 
@@ -23,7 +24,7 @@ import torch
 from torch import nn
 
 from .config import ModelConfig
-from .losses import LOG_2PI, gaussian_kl, log_normal, log_standard_normal
+from .losses import LOG_2PI, gaussian_entropy, gaussian_kl, log_standard_normal
 
 PIXEL_MARGIN = 1e-4  # pseudo-inputs built from images: pixels kept this far inside (0, 1), so that their logits are finite
 
@@ -46,11 +47,13 @@ class Prior(nn.Module):
         return self
 
     def kl(self, mu: torch.Tensor, logvar: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        """KL(q(z|x) || p(z)) per image, estimated from z ~ q(z|x) -> (B,) (or z.shape[:-1]).
+        """(eq. kl-one-draw) KL(q(z|x) || p(z)) per image, estimated from z ~ q(z|x) -> z.shape[:-1].
 
-        log q(z|x) - log p(z) at one draw z: its expectation over z ~ q(z|x) is the KL.
+        -H[q(z|x)] - log p(z): its expectation over z ~ q(z|x) is the KL. The plain estimate
+        log q(z|x) - log p(z) has the same gradient at every draw (log q's, at the reparameterized z,
+        is the negative entropy's), but a noisier value: its -1/2 sum eps^2 is left out here.
         """
-        return log_normal(z, mu, logvar) - self.log_prob(z)
+        return -gaussian_entropy(logvar) - self.log_prob(z)
 
 
 class StandardNormal(Prior):
@@ -73,21 +76,21 @@ class StandardNormal(Prior):
 
 
 def _log_mixture(z: torch.Tensor, means: torch.Tensor, logvars: torch.Tensor, log_weights: torch.Tensor) -> torch.Tensor:
-    """log sum_k w_k N(z; mean_k, diag exp(logvar_k)), in log-sum-exp form -> z.shape[:-1].
+    """(eq. mixture-lse) log sum_j pi_j N(z; eta_j, diag exp(logvar_j)), in log-sum-exp form -> z.shape[:-1].
 
-    z: (..., D); means, logvars: (K, D); log_weights: (K,).
+    z: (..., D); means, logvars: (J, D); log_weights: (J,).
     """
-    # sum_d (z_d - m_kd)^2 / v_kd expanded into two matrix products, so no (..., K, D) tensor is formed
-    # (the IWAE asks for 5,000 x 100 codes at a time against 500 components); in float64, because the
+    # sum_d (z_d - eta_jd)^2 / v_jd expanded into two matrix products, so no (..., J, D) tensor is formed
+    # (the IWAE asks for 50 x 100 codes at a time, thousands of times, against 500 components); in float64, because the
     # expanded terms are large and cancel near a narrow component (MPS has no float64)
     dtype, wide = z.dtype, (torch.float32 if z.device.type == "mps" else torch.float64)
     z, means, logvars = z.to(wide), means.to(wide), logvars.to(wide)
-    precision = torch.exp(-logvars)  # (K, D)
-    squared = (z.pow(2) @ precision.T  # (..., D) @ (D, K) -> (..., K)
+    precision = torch.exp(-logvars)  # (J, D)
+    squared = (z.pow(2) @ precision.T  # (..., D) @ (D, J) -> (..., J)
                - 2 * z @ (means * precision).T
-               + (means.pow(2) * precision).sum(dim=-1))  # (K,)
-    log_components = -0.5 * (LOG_2PI * z.shape[-1] + logvars.sum(dim=-1) + squared.clamp_min(0))  # (..., K)
-    return torch.logsumexp(log_components + log_weights.to(wide), dim=-1).to(dtype)  # (..., K) -> (...)
+               + (means.pow(2) * precision).sum(dim=-1))  # (J,)
+    log_components = -0.5 * (LOG_2PI * z.shape[-1] + logvars.sum(dim=-1) + squared.clamp_min(0))  # (..., J)
+    return torch.logsumexp(log_components + log_weights.to(wide), dim=-1).to(dtype)  # (..., J) -> (...)
 
 
 def _sample_mixture(count: int, means: torch.Tensor, logvars: torch.Tensor, weights: torch.Tensor,
@@ -99,15 +102,15 @@ def _sample_mixture(count: int, means: torch.Tensor, logvars: torch.Tensor, weig
 
 
 class GaussianMixture(Prior):
-    """p(z) = sum_k w_k N(z; m_k, diag s_k^2), with the means, log-variances and weights learned."""
+    """(eq. mixture-prior) p(z) = sum_j pi_j N(z; eta_j, diag kappa_j^2), pi = softmax(weight_logits), all learned."""
 
     def __init__(self, latent_dim: int, components: int, generator: torch.Generator | None = None) -> None:
         super().__init__()
         self.latent_dim = latent_dim
         # means spread over the standard normal's bulk, unit variances, equal weights: N(0, I)-like at the start
-        self.means = nn.Parameter(torch.randn(components, latent_dim, generator=generator))  # (K, D)
-        self.logvars = nn.Parameter(torch.zeros(components, latent_dim))  # (K, D)
-        self.weight_logits = nn.Parameter(torch.zeros(components))  # (K,): w = softmax(logits)
+        self.means = nn.Parameter(torch.randn(components, latent_dim, generator=generator))  # (J, D)
+        self.logvars = nn.Parameter(torch.zeros(components, latent_dim))  # (J, D): log kappa^2
+        self.weight_logits = nn.Parameter(torch.zeros(components))  # (J,): pi = softmax(logits)
 
     def log_prob(self, z: torch.Tensor) -> torch.Tensor:
         return _log_mixture(z, self.means, self.logvars, torch.log_softmax(self.weight_logits, dim=0))
@@ -118,7 +121,7 @@ class GaussianMixture(Prior):
 
 
 class VampPrior(Prior):
-    """p(z) = 1/K sum_k q(z | u_k): the encoder's posteriors at K learned pseudo-inputs u_k (Tomczak and
+    """(eq. vamp-prior) p(z) = 1/J sum_j q(z | u_j): the encoder's posteriors at J learned pseudo-inputs u_j (Tomczak and
     Welling, 2018). The pseudo-inputs are images, u = sigmoid(pseudo_logits), so each pixel stays in (0, 1).
 
     The encoder belongs to the VAE; the prior only calls it (it is not a submodule here, so its weights
@@ -130,7 +133,7 @@ class VampPrior(Prior):
         super().__init__()
         object.__setattr__(self, "_encoder", encoder)  # a reference, not a registered child
         self.latent_dim = latent_dim
-        # pseudo-inputs start as faint noise around a mid grey-level logit of -2 (Fashion-MNIST is mostly dark)
+        # pseudo-inputs start as faint noise around a dark grey, sigmoid(-2) = 0.12 (Fashion-MNIST is mostly dark)
         self.pseudo_logits = nn.Parameter(-2 + 0.5 * torch.randn(components, *image_shape, generator=generator))
 
     @classmethod
@@ -139,16 +142,16 @@ class VampPrior(Prior):
         return torch.logit(images.clamp(PIXEL_MARGIN, 1 - PIXEL_MARGIN))
 
     def pseudo_inputs(self) -> torch.Tensor:
-        return torch.sigmoid(self.pseudo_logits)  # (K, C, H, W)
+        return torch.sigmoid(self.pseudo_logits)  # (J, C, H, W)
 
     def components(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """The mixture's Gaussians: the encoder's (mu, logvar) at each pseudo-input -> (K, D), (K, D)."""
+        """The mixture's Gaussians: the encoder's (mu, logvar) at each pseudo-input -> (J, D), (J, D)."""
         return self._encoder(self.pseudo_inputs())
 
     def log_prob(self, z: torch.Tensor) -> torch.Tensor:
         means, logvars = self.components()
         count = means.shape[0]
-        uniform = torch.full((count,), -math.log(count), device=means.device, dtype=means.dtype)  # (K,): log 1/K
+        uniform = torch.full((count,), -math.log(count), device=means.device, dtype=means.dtype)  # (J,): log 1/J
         return _log_mixture(z, means, logvars, uniform)
 
     @torch.no_grad()
