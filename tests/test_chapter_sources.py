@@ -329,7 +329,7 @@ def test_the_short_route_names_sections_that_exist():
         [("03_elbo.md", "No such section")]
 
 
-EQUATION_LINK_IN_PARENTHESES = r"\(\[\(\d+\.\d+\)\]\([^)]*\)"
+EQUATION_LINK_IN_PARENTHESES = r"\(\[\(\d+\.\d+\)\]\([^)]*\)|\(\{eq\}`[^`]*`"  # a link, or {eq} (rendered "(12.2)")
 
 
 @pytest.mark.parametrize("path", CHAPTERS + PAGES, ids=lambda path: path.name)
@@ -343,3 +343,5 @@ def test_the_parentheses_check_finds_the_case_that_slipped_through():
     """Chapter 8 had it: "(the floor [(1.3)](01_data.md) of ...)"; a link in running text passes."""
     assert re.findall(EQUATION_LINK_IN_PARENTHESES, "go below ([(1.3)](01_data.md) of")
     assert not re.findall(EQUATION_LINK_IN_PARENTHESES, "go below, [(1.3)](01_data.md) in")
+    assert re.findall(EQUATION_LINK_IN_PARENTHESES, "a mixture ({eq}`mixture-prior`), and")  # chapter 12 had it
+    assert not re.findall(EQUATION_LINK_IN_PARENTHESES, "a mixture as in {eq}`mixture-prior`, and")
