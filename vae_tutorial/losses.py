@@ -107,6 +107,28 @@ def log_normal(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch
     return -0.5 * (LOG_2PI + logvar + (z - mu).pow(2) / logvar.exp()).sum(dim=-1)
 
 
+def log_gaussian_mixture(
+    z: torch.Tensor, means: torch.Tensor, logvars: torch.Tensor, log_weights: torch.Tensor | None = None
+) -> torch.Tensor:
+    """log sum_j pi_j N(z; mean_j, diag exp(logvar_j)) in log-sum-exp form -> z.shape[:-1], in float64.
+
+    z: (..., D); means, logvars: (J, D); log_weights: (J,), log pi, or None for equal weights. The aggregate posterior (eq. aggregate)
+    and the mixture priors (eq. mixture-lse) are both this. sum_d (z_d - mean_jd)^2 / var_jd is expanded
+    into two matrix products, so no (..., J, D) tensor is formed; in float64 because the expanded terms are
+    large and cancel near a narrow component (float32 on MPS, which has no float64).
+    """
+    wide = torch.float32 if z.device.type == "mps" else torch.float64
+    z, means, logvars = z.to(wide), means.to(wide), logvars.to(wide)
+    precision = torch.exp(-logvars)  # (J, D)
+    squared = (z.pow(2) @ precision.T  # (..., D) @ (D, J) -> (..., J)
+               - 2 * z @ (means * precision).T
+               + (means.pow(2) * precision).sum(dim=-1))  # (J,)
+    log_components = -0.5 * (LOG_2PI * z.shape[-1] + logvars.sum(dim=-1) + squared.clamp_min(0))  # (..., J)
+    if log_weights is None:  # 1/J each, log J subtracted in the wide dtype
+        return torch.logsumexp(log_components, dim=-1) - math.log(means.shape[0])  # (..., J) -> (...)
+    return torch.logsumexp(log_components + log_weights.to(wide), dim=-1)  # (..., J) -> (...)
+
+
 def gaussian_entropy(logvar: torch.Tensor) -> torch.Tensor:
     """H[N(mu, diag(exp(logvar)))] = 1/2 sum_d (log 2 pi + 1 + logvar_d), summed over the last dimension -> (...)."""
     return 0.5 * (LOG_2PI + 1 + logvar).sum(dim=-1)

@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 import torch
 
-from .losses import LOG_2PI, gaussian_kl, log_normal, log_standard_normal
+from .losses import gaussian_kl, log_gaussian_mixture, log_normal, log_standard_normal
 from .sampling import reparameterize
 
 LogLikelihood = Callable[[torch.Tensor], torch.Tensor]  # z (S, B, D) -> log p(x|z) (S, B)
@@ -27,17 +27,8 @@ def log_aggregate_posterior(
     z: (M, D) points; mu, logvar: (N, D), the N posteriors of the data set.
     Every component is used (no minibatch estimate), in float64, z chunk_size rows at a time.
     """
-    mu, logvar, z = mu.double(), logvar.double(), z.double()
-    precision = torch.exp(-logvar)  # (N, D)
-    # -2 log N(z; mu, s^2) = sum_d [z^2 / s^2 - 2 z mu / s^2 + mu^2 / s^2 + logvar + log 2 pi]
-    constant = (mu.pow(2) * precision + logvar).sum(dim=1) + mu.shape[1] * LOG_2PI  # (N,)
-    weighted_mu = mu * precision  # (N, D)
-    pieces = []
-    for start in range(0, z.shape[0], chunk_size):
-        rows = z[start:start + chunk_size]  # (m, D)
-        quadratic = rows.pow(2) @ precision.T - 2 * rows @ weighted_mu.T  # (m, N)
-        log_components = -0.5 * (quadratic + constant)  # (m, N)
-        pieces.append(torch.logsumexp(log_components, dim=1) - math.log(mu.shape[0]))  # (m,)
+    pieces = [log_gaussian_mixture(z[start:start + chunk_size], mu, logvar)  # (m,): weight 1/N each
+              for start in range(0, z.shape[0], chunk_size)]
     return torch.cat(pieces)  # (M,)
 
 

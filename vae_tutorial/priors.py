@@ -18,13 +18,12 @@ the training loop asks it for the KL term: one loop, whichever the prior.
 
 from __future__ import annotations
 
-import math
 
 import torch
 from torch import nn
 
 from .config import ModelConfig
-from .losses import LOG_2PI, gaussian_entropy, gaussian_kl, log_standard_normal
+from .losses import gaussian_entropy, gaussian_kl, log_gaussian_mixture, log_standard_normal
 
 PIXEL_MARGIN = 1e-4  # pseudo-inputs built from images: pixels kept this far inside (0, 1), so that their logits are finite
 
@@ -76,22 +75,14 @@ class StandardNormal(Prior):
         return gaussian_kl(mu, logvar)
 
 
-def _log_mixture(z: torch.Tensor, means: torch.Tensor, logvars: torch.Tensor, log_weights: torch.Tensor) -> torch.Tensor:
-    """(eq. mixture-lse) log sum_j pi_j N(z; eta_j, diag exp(logvar_j)), in log-sum-exp form -> z.shape[:-1].
+def _log_mixture(z: torch.Tensor, means: torch.Tensor, logvars: torch.Tensor,
+                 log_weights: torch.Tensor | None = None) -> torch.Tensor:
+    """(eq. mixture-lse) log p(z) of a Gaussian mixture, in z's dtype -> z.shape[:-1].
 
-    z: (..., D); means, logvars: (J, D); log_weights: (J,).
+    z: (..., D); means, logvars: (J, D); log_weights: (J,), or None for equal weights. The IWAE asks for 50 x 100 codes at a time,
+    thousands of times, against 500 components: losses.log_gaussian_mixture forms no (..., J, D) tensor.
     """
-    # sum_d (z_d - eta_jd)^2 / v_jd expanded into two matrix products, so no (..., J, D) tensor is formed
-    # (the IWAE asks for 50 x 100 codes at a time, thousands of times, against 500 components); in float64, because the
-    # expanded terms are large and cancel near a narrow component (MPS has no float64)
-    dtype, wide = z.dtype, (torch.float32 if z.device.type == "mps" else torch.float64)
-    z, means, logvars = z.to(wide), means.to(wide), logvars.to(wide)
-    precision = torch.exp(-logvars)  # (J, D)
-    squared = (z.pow(2) @ precision.T  # (..., D) @ (D, J) -> (..., J)
-               - 2 * z @ (means * precision).T
-               + (means.pow(2) * precision).sum(dim=-1))  # (J,)
-    log_components = -0.5 * (LOG_2PI * z.shape[-1] + logvars.sum(dim=-1) + squared.clamp_min(0))  # (..., J)
-    return torch.logsumexp(log_components + log_weights.to(wide), dim=-1).to(dtype)  # (..., J) -> (...)
+    return log_gaussian_mixture(z, means, logvars, log_weights).to(z.dtype)
 
 
 def _sample_mixture(count: int, means: torch.Tensor, logvars: torch.Tensor, weights: torch.Tensor,
@@ -151,9 +142,7 @@ class VampPrior(Prior):
 
     def log_prob(self, z: torch.Tensor) -> torch.Tensor:
         means, logvars = self.components()
-        count = means.shape[0]
-        uniform = torch.full((count,), -math.log(count), device=means.device, dtype=means.dtype)  # (J,): log 1/J
-        return _log_mixture(z, means, logvars, uniform)
+        return _log_mixture(z, means, logvars)  # weight 1/J each
 
     @torch.no_grad()
     def sample(self, count: int, generator: torch.Generator | None = None) -> torch.Tensor:
