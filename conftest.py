@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from vae_tutorial.exercises import SOLUTIONS_ENV_VAR
+from vae_tutorial.book.exercises import SOLUTIONS_ENV_VAR
 
 NOTEBOOKS = Path(__file__).parent / "notebooks"
 

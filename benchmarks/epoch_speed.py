@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from vae_tutorial.runtime import tune_for_cpu
+from vae_tutorial.runs.runtime import tune_for_cpu
 
 tune_for_cpu()  # the command line's start-up setting (runtime.py), before torch loads
 

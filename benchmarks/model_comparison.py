@@ -21,15 +21,15 @@ import itertools
 import json
 from pathlib import Path
 
-from vae_tutorial.runtime import tune_for_cpu
+from vae_tutorial.runs.runtime import tune_for_cpu
 
 tune_for_cpu()  # the command line's start-up setting (runtime.py), before torch loads
 
 from vae_tutorial.config import ModelConfig, TrainConfig  # noqa: E402
 from vae_tutorial.data import load_split  # noqa: E402
 from vae_tutorial.evaluate import evaluate_elbo  # noqa: E402
-from vae_tutorial.report import evaluate_model  # noqa: E402
-from vae_tutorial.sweep import sweep_betas  # noqa: E402
+from vae_tutorial.runs.report import evaluate_model  # noqa: E402
+from vae_tutorial.runs.sweep import sweep_betas  # noqa: E402
 
 
 def row_key(row: dict) -> tuple:

@@ -19,7 +19,7 @@ import jupytext
 import nbformat
 from nbclient import NotebookClient
 
-from vae_tutorial.exercises import SOLUTIONS_ENV_VAR
+from vae_tutorial.book.exercises import SOLUTIONS_ENV_VAR
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 REFERENCE = "REFERENCE"  # the case whose answers are the reference ones

@@ -7,7 +7,7 @@ import shutil
 import pytest
 import torch
 
-import vae_tutorial.cache as cache
+import vae_tutorial.runs.cache as cache
 from vae_tutorial.config import IDENTITY, PLACE, ModelConfig, TrainConfig, describe, to_dict, variant_tags
 from vae_tutorial.data import Split
 from vae_tutorial.errors import CheckpointError
@@ -93,7 +93,7 @@ def test_a_run_in_use_is_waited_for_not_refused(toy_split, tmp_path):
     import threading
     import time
 
-    from vae_tutorial.runfolder import claimed_folder
+    from vae_tutorial.runs.folder import claimed_folder
 
     cache.cached_fit(SMALL, quick(), toy_split, toy_split, root=tmp_path)
     folder = _only_run(tmp_path)

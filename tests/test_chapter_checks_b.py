@@ -7,7 +7,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
-from vae_tutorial.plots import plot_history  # noqa: E402
+from vae_tutorial.book.plots import plot_history  # noqa: E402
 
 
 def _history(epochs: int) -> list[dict]:
@@ -45,7 +45,7 @@ def test_liveplot_with_rows_hands_draw_a_flat_list_of_axes():
 def test_label_grid_puts_each_label_at_the_centre_of_its_image():
     import torch
 
-    from vae_tutorial.plots import label_grid, show_images
+    from vae_tutorial.book.plots import label_grid, show_images
 
     _, ax = plt.subplots()
     show_images(torch.zeros(6, 1, 28, 28), nrow=3, ax=ax)  # 2 rows x 3 columns of 28-pixel images

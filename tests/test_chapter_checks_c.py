@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from vae_tutorial.book import animation_html
-from vae_tutorial.sweep import markdown_table, plot_rate_distortion
+from vae_tutorial.runs.sweep import markdown_table, plot_rate_distortion
 
 FRAMES = np.linspace(0, 1, 4 * 8 * 8).reshape(4, 8, 8)  # (N, H, W)
 
@@ -80,7 +80,7 @@ def test_latent_explorer_slider_changes_the_image():
     pytest.importorskip("ipywidgets")
     from vae_tutorial.config import ModelConfig
     from vae_tutorial.model import VAE
-    from vae_tutorial.widgets import latent_explorer
+    from vae_tutorial.book.widgets import latent_explorer
 
     torch.manual_seed(0)
     model = VAE(ModelConfig(latent_dim=2))

@@ -345,3 +345,44 @@ def test_the_parentheses_check_finds_the_case_that_slipped_through():
     assert not re.findall(EQUATION_LINK_IN_PARENTHESES, "go below, [(1.3)](01_data.md) in")
     assert re.findall(EQUATION_LINK_IN_PARENTHESES, "a mixture ({eq}`mixture-prior`), and")  # chapter 12 had it
     assert not re.findall(EQUATION_LINK_IN_PARENTHESES, "a mixture as in {eq}`mixture-prior`, and")
+
+
+PACKAGE_IMPORT = re.compile(r"^\s*from vae_tutorial\.([\w.]+) import (\([^)]*\)|[^\n]*)", re.M)
+
+
+def _package_imports(source: str) -> list[tuple[str, list[str]]]:
+    """(module, names) of every `from vae_tutorial.<module> import ...` in a chapter's code."""
+    return [(module, [name for name in re.split(r"[,\s()]+", names.split("#")[0]) if name])
+            for module, names in PACKAGE_IMPORT.findall(source)]
+
+
+def _import_problems(imports: list[tuple[str, list[str]]]) -> list[str]:
+    """A chapter imports the book's face or a maths module at the package's top, and only names they have."""
+    import importlib
+
+    problems = []
+    for module, names in imports:
+        if "." in module or module in ("runs", "cli"):
+            problems.append(f"vae_tutorial.{module}: import the chapter helpers from vae_tutorial.book")
+            continue
+        loaded = importlib.import_module(f"vae_tutorial.{module}")
+        problems += [f"vae_tutorial.{module} has no {name}" for name in names if not hasattr(loaded, name)]
+    return problems
+
+
+def test_chapters_import_the_book_face_and_the_maths_by_name(chapter):
+    path, notebook = chapter
+    source = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
+    imports = _package_imports(source)
+    assert imports, f"{path.name} imports nothing from the package"
+    assert _import_problems(imports) == [], path.name
+
+
+def test_the_import_check_rejects_a_room_and_a_missing_name():
+    imports = _package_imports("from vae_tutorial.runs.cache import cached_fit\n"
+                               "from vae_tutorial.book import (\n    show_images, no_such_helper)\n"
+                               "from vae_tutorial.losses import gaussian_kl  # the closed form\n")
+    assert imports[2] == ("losses", ["gaussian_kl"])
+    assert _import_problems(imports) == [
+        "vae_tutorial.runs.cache: import the chapter helpers from vae_tutorial.book",
+        "vae_tutorial.book has no no_such_helper"]

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch.testing import assert_close
 
-from vae_tutorial.classify import (
+from vae_tutorial.book.classify import (
     accuracy,
     class_centroids,
     class_shares,

@@ -8,7 +8,7 @@ import pickle
 import pytest
 import torch
 
-import vae_tutorial.report as report
+import vae_tutorial.runs.report as report
 from vae_tutorial.checkpoint import load_checkpoint
 
 

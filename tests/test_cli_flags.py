@@ -9,8 +9,8 @@ import pytest
 
 import vae_tutorial
 from vae_tutorial.cli import build_parser
-from vae_tutorial.runtime import keep_openmp_threads_awake
 from vae_tutorial.config import EvalConfig, ModelConfig, TrainConfig
+from vae_tutorial.runs.runtime import keep_openmp_threads_awake
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -14,15 +14,15 @@ from pathlib import Path
 import pytest
 import torch
 
-import vae_tutorial
+import vae_tutorial.cli
 import vae_tutorial.device as device_module
 import vae_tutorial.train as train_module
 from conftest import IDX_NAMES, Outcome, write_idx
-from vae_tutorial.cache import cached_fit
 from vae_tutorial.checkpoint import load_checkpoint
 from vae_tutorial.cli import main
 from vae_tutorial.config import ModelConfig, TrainConfig
 from vae_tutorial.errors import describe_error
+from vae_tutorial.runs.cache import cached_fit
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -293,12 +293,12 @@ def test_ctrl_c_or_a_broken_torch_while_importing(cli, monkeypatch):
             self.error = error
 
         def find_spec(self, name, path=None, target=None):
-            if name == "vae_tutorial.commands":
+            if name == "vae_tutorial.cli.commands":
                 raise self.error
             return None
 
-    monkeypatch.delitem(sys.modules, "vae_tutorial.commands", raising=False)
-    monkeypatch.delattr(vae_tutorial, "commands", raising=False)
+    monkeypatch.delitem(sys.modules, "vae_tutorial.cli.commands", raising=False)
+    monkeypatch.delattr(vae_tutorial.cli, "commands", raising=False)
     for error, code, fragment in ((KeyboardInterrupt(), 130, "interrupted"),
                                   (ImportError("libtorch.so: cannot map", name="torch"), 1, "cannot import torch")):
         monkeypatch.setattr(sys, "meta_path", [Failing(error), *sys.meta_path])

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 import torch
 
-import vae_tutorial.plots as plots
+import vae_tutorial.runs.pictures as pictures
 import vae_tutorial.train as train_module
 from vae_tutorial.checkpoint import load_checkpoint
 from vae_tutorial.config import ModelConfig, TrainConfig
 from vae_tutorial.data import Split
 from vae_tutorial.errors import TrainingDiverged
-from vae_tutorial.runfolder import claimed_folder
+from vae_tutorial.runs.folder import claimed_folder
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ModelConfig(hidden_dim=8, latent_dim=2)
@@ -128,7 +128,7 @@ def test_a_picture_that_cannot_be_written(cli, tiny_train, tmp_path, monkeypatch
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(plots, "save_image", full)
+    monkeypatch.setattr(pictures, "save_image", full)
     cli(*tiny_train, "--out", tmp_path / "run").failed(1, "No space left on device", "last good checkpoint", "(epoch 1)")
 
 

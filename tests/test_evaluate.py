@@ -111,7 +111,7 @@ def test_capacity_pulls_the_kl_towards_its_target(toy_split):
 
 def test_an_evaluation_that_would_take_days_is_refused_up_front(tiny_data_root, tmp_path, cli, monkeypatch):
     """The estimate comes from timing one batch; over the limit: one line, exit 1, no report written."""
-    from vae_tutorial import commands
+    from vae_tutorial.cli import commands
 
     data = str(tiny_data_root)
     cli("train", "--epochs", "1", "--hidden-dim", "8", "--latent-dim", "2", "--data-dir", data,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from vae_tutorial.exercises import SOLUTIONS_ENV_VAR, Unanswered, answer, exercise, unanswered
+from vae_tutorial.book.exercises import SOLUTIONS_ENV_VAR, Unanswered, answer, exercise, unanswered
 
 
 def placeholder(a, x):
@@ -86,3 +86,16 @@ def test_a_cell_above_not_run_is_not_called_a_wrong_answer(learner):
     assert warned == []
     assert said == ["Exercise 4: name 'Reference' is not defined: run the cells above this one first "
                     "(Run > Run All Above Selected Cell), then this one."]
+
+
+def test_the_build_extension_spells_the_solutions_variable_as_the_package_does():
+    """book/_ext/check_solutions.py sets the variable without importing the package (no torch in
+    the Sphinx process); if the two spellings drifted apart, the build would check no exercise."""
+    import importlib.util
+    from pathlib import Path
+
+    source = Path(__file__).resolve().parents[1] / "book" / "_ext" / "check_solutions.py"
+    spec = importlib.util.spec_from_file_location("check_solutions_extension", source)
+    extension = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(extension)
+    assert extension.SOLUTIONS_ENV_VAR == SOLUTIONS_ENV_VAR

@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 from _browser import ROOT, chromium, copy_sources, free_port, require, screenshot
 
-from vae_tutorial.exercises import SOLUTIONS_ENV_VAR
+from vae_tutorial.book.exercises import SOLUTIONS_ENV_VAR
 
 CHAPTERS = sorted(path.name for path in (ROOT / "notebooks").glob("[0-9]*.md"))
 RAW_MYST = re.compile(r"\{(eval|eq|doc|numref|ref|cite(:[pt])?|glue(:\w+)?|math)\}`|^:::|```\{|^:class:|^:label:", re.M)

@@ -208,9 +208,9 @@ def test_pixels_at_zero_and_one_give_finite_pseudo_logits():
 
 import json  # noqa: E402
 
-from vae_tutorial.cache import _folder_name  # noqa: E402
 from vae_tutorial.config import TrainConfig  # noqa: E402
 from vae_tutorial.evaluate import iwae_log_likelihood  # noqa: E402
+from vae_tutorial.runs.cache import _folder_name  # noqa: E402
 from vae_tutorial.train import fit  # noqa: E402
 
 
@@ -342,7 +342,7 @@ def test_elbo_surgery_against_a_learned_prior():
 def test_the_prior_settings_leave_a_standard_runs_cache_key_as_it_was(toy_split):
     """A run cached before priors existed keeps its key (and its folder): the new settings enter the key only
     away from their defaults."""
-    from vae_tutorial.cache import run_settings
+    from vae_tutorial.runs.cache import run_settings
 
     standard = run_settings(ModelConfig(), TrainConfig(), toy_split)
     assert "prior" not in standard and "prior_components" not in standard

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from vae_tutorial.progress import TrainingStatus, duration
+from vae_tutorial.book.progress import TrainingStatus, duration
 from vae_tutorial.train import FitResult
 
 

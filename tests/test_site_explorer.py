@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 import torch
 
+from vae_tutorial.book.site_explorer import ASSETS_ENV_VAR, REGISTRY, export, payload, plane_limit, weights_file
+from vae_tutorial.book.widgets import latent_plane_explorer
 from vae_tutorial.config import ModelConfig
 from vae_tutorial.model import VAE
-from vae_tutorial.site_explorer import ASSETS_ENV_VAR, REGISTRY, export, payload, plane_limit, weights_file
-from vae_tutorial.widgets import latent_plane_explorer
 
 
 @pytest.fixture

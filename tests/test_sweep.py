@@ -1,8 +1,8 @@
 import pytest
 
-import vae_tutorial.cache as cache
+import vae_tutorial.runs.cache as cache
 from vae_tutorial.config import ModelConfig, TrainConfig
-from vae_tutorial.sweep import plot_rate_distortion, sweep_betas, write_table
+from vae_tutorial.runs.sweep import plot_rate_distortion, sweep_betas, write_table
 
 
 def test_sweep_trains_once_and_orders_rate_by_beta(toy_split, tmp_path, monkeypatch):

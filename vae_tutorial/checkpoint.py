@@ -21,8 +21,10 @@ from .config import ModelConfig
 from .errors import CheckpointError, first_line, telling_line
 from .model import VAE
 
+CHECKPOINT_NAME = "checkpoint.pt"  # the two files a run's folder holds besides its pictures
+METRICS_NAME = "metrics.json"
 HELD_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
-__all__ = ["FORMAT", "atomic_write", "json_safe", "load_checkpoint", "load_model", "model_from_state", "save_checkpoint"]
+__all__ = ["CHECKPOINT_NAME", "FORMAT", "METRICS_NAME", "atomic_write", "json_safe", "load_checkpoint", "load_model", "model_from_state", "save_checkpoint"]
 
 
 def atomic_write(path: str | os.PathLike, write: Any) -> None:

@@ -18,7 +18,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from .checkpoint import atomic_write, json_safe, load_checkpoint, save_checkpoint
+from .checkpoint import CHECKPOINT_NAME, METRICS_NAME, atomic_write, json_safe, load_checkpoint, save_checkpoint
 from .config import ModelConfig, TrainConfig, check_together, to_dict
 from .data import Split, binarize, binarized_test_split, labelled_minibatches, load_split
 from .device import check_model_fits, pick_device
@@ -27,7 +27,6 @@ from .evaluate import evaluate_elbo
 from .losses import capacity_objective, elbo_terms, free_bits_kl
 from .model import VAE
 from .resume import restore_run, resumed_configs
-from .runfolder import CHECKPOINT_NAME, METRICS_NAME
 from .schedules import beta_at, capacity_at
 
 __all__ = ["CHECKPOINT_NAME", "METRICS_NAME", "FitResult", "fit", "pick_device", "resumed_configs", "set_seed"]

@@ -1,7 +1,7 @@
 """Building the book checks every exercise on its reference answer.
 
 The chapters' answer cells hold `...` for the reader to fill in. With
-$VAE_TUTORIAL_SOLUTIONS set, `vae_tutorial.exercises.answer` hands the checks
+$VAE_TUTORIAL_SOLUTIONS set, `vae_tutorial.book.exercises.answer` hands the checks
 the reference answer instead, and a check that fails fails the build. The
 kernels that execute the chapters are started by this Sphinx process and
 inherit its environment, so setting the variable here is enough.
@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import os
 
-from vae_tutorial.exercises import SOLUTIONS_ENV_VAR  # standard library only: no torch in the Sphinx process
+SOLUTIONS_ENV_VAR = "VAE_TUTORIAL_SOLUTIONS"  # vae_tutorial.book.exercises reads it (the package, whose book face
+# loads torch, is not imported in the Sphinx process; tests/test_exercises.py keeps the two spellings equal)
 
 
 def setup(app):

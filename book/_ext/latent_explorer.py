@@ -1,6 +1,6 @@
 """The latent explorer on the static site: the chapter's own decoder, run by the reader's browser.
 
-A chapter cell calls vae_tutorial.widgets.latent_plane_explorer. When this extension has named a
+A chapter cell calls vae_tutorial.book.widgets.latent_plane_explorer. When this extension has named a
 folder in $VAE_TUTORIAL_SITE_ASSETS (before the first kernel starts, so the kernels inherit it),
 that call writes the decoder's weights there as a script and puts a placeholder
 <div class="vae-explorer" data-weights="NAME.js"> in the page. Here each such script is copied
@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sphinx.util import logging
 
-ASSETS_ENV_VAR = "VAE_TUTORIAL_SITE_ASSETS"  # vae_tutorial.site_explorer reads it (the package is not imported here)
+ASSETS_ENV_VAR = "VAE_TUTORIAL_SITE_ASSETS"  # vae_tutorial.book.site_explorer reads it (the package is not imported here)
 STATIC = Path(__file__).resolve().parent / "static"
 logger = logging.getLogger(__name__)
 

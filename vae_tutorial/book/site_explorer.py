@@ -20,8 +20,8 @@ from pathlib import Path
 
 import torch
 
-from .data import CLASS_NAMES
-from .model import VAE
+from ..data import CLASS_NAMES
+from ..model import VAE
 
 ASSETS_ENV_VAR = "VAE_TUTORIAL_SITE_ASSETS"
 REGISTRY = "VAE_EXPLORER_MODELS"  # the browser's table of exported decoders, by name

@@ -7,10 +7,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import VAETutorialError
+from ..checkpoint import CHECKPOINT_NAME, METRICS_NAME
+from ..errors import VAETutorialError
 
-CHECKPOINT_NAME = "checkpoint.pt"
-METRICS_NAME = "metrics.json"
 PICTURES = ("reconstructions.png", "samples.png")
 RUN_FILES = (CHECKPOINT_NAME, METRICS_NAME, *PICTURES)  # what a run writes; any one of them means "a run lives here"
 LOCK_NAME = ".vae_tutorial.lock"

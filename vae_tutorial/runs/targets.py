@@ -14,8 +14,8 @@ import stat
 import tempfile
 from pathlib import Path
 
-from .errors import OutputError
-from .runfolder import LOCK_NAME, RUN_FILES
+from ..errors import OutputError
+from .folder import LOCK_NAME, RUN_FILES
 
 KEY_NAME = "key.json"  # beside each cached checkpoint: everything its folder name stands for (cache.py)
 SWEEP_FILES = ("sweep.csv", "sweep.md", "rate_distortion.png")

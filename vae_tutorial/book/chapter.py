@@ -13,12 +13,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .cache import CACHE_ENV_VAR, cached_fit
-from .config import ModelConfig, TrainConfig
-from .data import DATA_ENV_VAR, Split, load_split
+from ..config import ModelConfig, TrainConfig
+from ..data import DATA_ENV_VAR, Split, load_split
+from ..runs.cache import CACHE_ENV_VAR, cached_fit
+from ..runs.runtime import tune_for_cpu
+from ..train import FitResult, set_seed
 from .progress import TrainingStatus
-from .runtime import tune_for_cpu
-from .train import FitResult, set_seed
 
 QUICK_ENV_VAR = "VAE_TUTORIAL_QUICK"
 
@@ -67,7 +67,28 @@ def chapter_setup(seed: int = 0) -> Budget:
     import matplotlib.pyplot as plt
 
     plt.rcParams.update({"figure.dpi": 90, "image.cmap": "gray", "axes.grid": False})
-    return budget()
+    plan = budget()
+    if plan.quick:
+        show_quick_mode_note(plan)
+    return plan
+
+
+def quick_mode_note(plan: Budget) -> str:
+    """The line a quick-mode chapter shows under its set-up cell: its numbers are not the ones the text describes."""
+    return (f"Quick mode ({QUICK_ENV_VAR}=1): the numbers and figures on this page come from a short run "
+            f"({plan.subset:,} training images, short training), made for tests. The text describes the full run "
+            f"on all 60,000 images, whose numbers can differ, and a few figures look different here (their "
+            f"captions say so). Unset {QUICK_ENV_VAR} and run again to see the full run.")
+
+
+def show_quick_mode_note(plan: Budget) -> None:
+    """Show quick_mode_note as a note box on the site and in JupyterLab (plain text elsewhere)."""
+    from IPython.display import display
+
+    text = quick_mode_note(plan)
+    display({"text/plain": text,
+             "text/html": f'<div class="admonition warning quick-mode-note"><p class="admonition-title">Quick mode'
+                          f'</p><p>{escape(text)}</p></div>'}, raw=True)
 
 
 def load_data() -> tuple[Split, Split]:

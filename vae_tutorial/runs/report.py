@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import torch
 
-from .data import Split
-from .evaluate import active_units, evaluate_elbo, iwae_log_likelihood, posterior_statistics
-from .model import VAE
+from ..data import Split
+from ..evaluate import active_units, evaluate_elbo, iwae_log_likelihood, posterior_statistics
+from ..model import VAE
 
 
 def evaluate_model(

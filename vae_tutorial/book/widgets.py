@@ -7,7 +7,7 @@ import os
 
 import torch
 
-from .model import VAE
+from ..model import VAE
 from .site_explorer import ASSETS_ENV_VAR, export
 
 

@@ -8,10 +8,10 @@ import io
 import statistics
 from pathlib import Path
 
+from ..checkpoint import atomic_write
+from ..config import ModelConfig, TrainConfig
+from ..data import Split
 from .cache import cached_fit
-from .checkpoint import atomic_write
-from .config import ModelConfig, TrainConfig
-from .data import Split
 from .report import evaluate_model
 
 COLUMNS = ("beta", "test_loss", "test_recon", "test_kl", "iwae_nll", "active_units", "epochs", "seconds_per_epoch")

@@ -14,15 +14,15 @@ import os
 import sys
 from pathlib import Path
 
-from . import __version__
-from .checkpoint import FORMAT, atomic_write, load_checkpoint, model_from_state
-from .config import ModelConfig, TrainConfig, to_dict, variant_tags
-from .data import Split, load_split
-from .device import pick_device
-from .errors import CheckpointError
-from .runfolder import claimed_folder
+from .. import __version__
+from ..checkpoint import FORMAT, atomic_write, load_checkpoint, model_from_state
+from ..config import ModelConfig, TrainConfig, to_dict, variant_tags
+from ..data import Split, load_split
+from ..device import pick_device
+from ..errors import CheckpointError
+from ..train import CHECKPOINT_NAME, METRICS_NAME, EpochCallback, FitResult, fit
+from .folder import claimed_folder
 from .targets import KEY_NAME
-from .train import CHECKPOINT_NAME, METRICS_NAME, EpochCallback, FitResult, fit
 
 CACHE_ENV_VAR = "VAE_TUTORIAL_CACHE"
 CACHE_FORMAT = 2  # raise when training changes what a configuration learns

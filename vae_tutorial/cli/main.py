@@ -14,11 +14,11 @@ import signal
 import sys
 import threading
 
-from . import __version__
-from .cli_options import add_config_options, config_values, value_parser
-from .config import EvalConfig, ModelConfig, TrainConfig, check_together
-from .errors import Interrupted, Terminated, VAETutorialError, describe_error
-from .runtime import tune_for_cpu
+from .. import __version__
+from ..config import EvalConfig, ModelConfig, TrainConfig, check_together
+from ..errors import Interrupted, Terminated, VAETutorialError, describe_error
+from ..runs.runtime import tune_for_cpu
+from .options import add_config_options, config_values, value_parser
 
 STOP_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")  # each ends a run the same way (exit 128 + its number), keeping the last epoch
 

@@ -10,21 +10,21 @@ import os
 import sys
 from pathlib import Path
 
-from .checkpoint import atomic_write, json_safe, load_checkpoint, load_model
-from .cli_options import config_values, flag_names
-from .config import EvalConfig, ModelConfig, TrainConfig, describe
-from .data import DATA_ENV_VAR, binarized_test_split, load_split
-from .device import check_model_fits, out_of_memory, pick_device
-from .errors import ConfigError, DeviceError, Interrupted, OutputError, TrainingDiverged, VAETutorialError, first_line
-from .evaluate import iwae_seconds_estimate
-from .model import VAE
-from .plots import save_reconstructions, save_samples
-from .report import evaluate_checkpoint, format_report
-from .resume import resumed_configs
-from .runfolder import CHECKPOINT_NAME, METRICS_NAME, RUN_FILES, claimed_folder
-from .sweep import markdown_table, plot_rate_distortion, sweep_betas, write_table
-from .targets import SWEEP_FILES, json_target, refuse_owned_folder
-from .train import fit
+from ..checkpoint import atomic_write, json_safe, load_checkpoint, load_model
+from ..config import EvalConfig, ModelConfig, TrainConfig, describe
+from ..data import DATA_ENV_VAR, binarized_test_split, load_split
+from ..device import check_model_fits, out_of_memory, pick_device
+from ..errors import ConfigError, DeviceError, Interrupted, OutputError, TrainingDiverged, VAETutorialError, first_line
+from ..evaluate import iwae_seconds_estimate
+from ..model import VAE
+from ..resume import resumed_configs
+from ..runs.folder import CHECKPOINT_NAME, METRICS_NAME, RUN_FILES, claimed_folder
+from ..runs.pictures import save_reconstructions, save_samples
+from ..runs.report import evaluate_checkpoint, format_report
+from ..runs.sweep import markdown_table, plot_rate_distortion, sweep_betas, write_table
+from ..runs.targets import SWEEP_FILES, json_target, refuse_owned_folder
+from ..train import fit
+from .options import config_values, flag_names
 
 RESUME_MAY_CHANGE = ("epochs", "device", "data_dir")  # a resumed run keeps every other setting of its checkpoint
 MAX_EVAL_SECONDS = 86400  # an evaluation estimated to take longer than a day is refused unless --allow-slow

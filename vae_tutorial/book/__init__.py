@@ -1,0 +1,28 @@
+"""What the chapters import, in one place: ``from vae_tutorial.book import chapter_setup, show_images``.
+
+The rooms behind this face: chapter set-up and the trained-model helpers
+(chapter.py), pictures (plots.py), exercise checks (exercises.py), widgets and
+the site's latent explorer (widgets.py, site_explorer.py), the classifier judge
+(classify.py), the status line of a long cell (progress.py). The maths the
+chapters teach is imported from the package's top modules by name
+(``vae_tutorial.losses``, ``vae_tutorial.model``, ...).
+"""
+
+from ..runs.cache import cache_root, cached_fit
+from ..runs.report import evaluate_model
+from ..runs.sweep import markdown_table, plot_rate_distortion, sweep_betas
+from .chapter import Budget, LivePlot, animation_html, chapter_setup, configs, load_data, train_model
+from .classify import (accuracy, class_centroids, class_shares, fit_logistic, nearest_centroid, per_class_accuracy,
+                       predict_logistic)
+from .exercises import answer, exercise
+from .plots import label_grid, plot_history, show_images
+from .progress import TrainingStatus
+from .widgets import latent_explorer, latent_plane_explorer
+
+__all__ = [
+    "Budget", "LivePlot", "TrainingStatus", "accuracy", "animation_html", "answer", "cache_root", "cached_fit",
+    "chapter_setup", "class_centroids", "class_shares", "configs", "evaluate_model", "exercise", "fit_logistic",
+    "label_grid", "latent_explorer", "latent_plane_explorer", "load_data", "markdown_table", "nearest_centroid",
+    "per_class_accuracy", "plot_history", "plot_rate_distortion", "predict_logistic", "show_images", "sweep_betas",
+    "train_model",
+]
