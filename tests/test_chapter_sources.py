@@ -386,3 +386,68 @@ def test_the_import_check_rejects_a_room_and_a_missing_name():
     assert _import_problems(imports) == [
         "vae_tutorial.runs.cache: import the chapter helpers from vae_tutorial.book",
         "vae_tutorial.book has no no_such_helper"]
+
+
+# The reading path apart from the verification (issue 30): in these chapters every cell that asserts is a
+# folded check cell that ends by saying what it checked. The list grows chapter by chapter until it is all.
+FOLDED_CHECKS = ["02_model.md", "05_kl.md"]
+
+
+def _asserts(source: str) -> bool:
+    """Whether code asserts: an assert statement or a torch.testing / numpy.testing assert_* call."""
+    import ast
+
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Assert):
+            return True
+        if isinstance(node, ast.Call):
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if name.startswith("assert_"):
+                return True
+    return False
+
+
+def _check_cell_problems(cells) -> list[str]:
+    """What keeps a chapter's checks off its reading path: folded on the site and in JupyterLab, one line shown."""
+    import ast
+
+    problems = []
+    for index, cell in enumerate(cells):
+        if cell.cell_type != "code" or "with exercise(" in cell.source or "class Reference" in cell.source:
+            continue  # the exercises' own checks are the reader's to run
+        tags = cell.metadata.get("tags", [])
+        folded = cell.metadata.get("jupyter", {}).get("source_hidden") is True
+        body = ast.parse(cell.source).body
+        says = bool(body) and isinstance(body[-1], ast.Expr) and isinstance(body[-1].value, ast.Call) \
+            and getattr(body[-1].value.func, "id", "") == "checked"
+        if _asserts(cell.source):
+            if "remove-cell" in tags and folded:
+                continue  # kept out of the page altogether
+            if not ("hide-input" in tags and folded):
+                problems.append(f"cell {index}: asserts on the reading path (tag it hide-input and fold it)")
+            if not says:
+                problems.append(f"cell {index}: a check cell must end with checked('what held')")
+        elif says:
+            problems.append(f"cell {index}: says checked() but asserts nothing")
+    return problems
+
+
+@pytest.mark.parametrize("name", FOLDED_CHECKS)
+def test_checks_are_folded_and_say_what_held(name):
+    assert _check_cell_problems(jupytext.read(ROOT / "notebooks" / name).cells) == []
+
+
+def test_the_folded_check_rule_rejects_an_assert_in_sight_and_a_silent_check():
+    import nbformat
+
+    fold = {"tags": ["hide-input"], "jupyter": {"source_hidden": True}}
+    cells = [nbformat.v4.new_code_cell("x = 1\nassert x == 1"),  # on the reading path
+             nbformat.v4.new_code_cell("torch.testing.assert_close(a, b)", metadata=fold),  # says nothing
+             nbformat.v4.new_code_cell("checked('x is 1')"),  # claims a check it does not make
+             nbformat.v4.new_code_cell("assert x == 1\nchecked('x is 1')", metadata=fold),  # right
+             nbformat.v4.new_code_cell("with exercise(1):\n    assert answer == 2")]  # the reader's own
+    assert _check_cell_problems(cells) == [
+        "cell 0: asserts on the reading path (tag it hide-input and fold it)",
+        "cell 0: a check cell must end with checked('what held')",
+        "cell 1: a check cell must end with checked('what held')",
+        "cell 2: says checked() but asserts nothing"]

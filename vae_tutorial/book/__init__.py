@@ -11,7 +11,7 @@ chapters teach is imported from the package's top modules by name
 from ..runs.cache import cache_root, cached_fit
 from ..runs.report import evaluate_model
 from ..runs.sweep import markdown_table, plot_rate_distortion, sweep_betas
-from .chapter import Budget, LivePlot, animation_html, chapter_setup, configs, load_data, train_model
+from .chapter import Budget, LivePlot, animation_html, chapter_setup, checked, configs, load_data, train_model
 from .classify import (accuracy, class_centroids, class_shares, fit_logistic, nearest_centroid, per_class_accuracy,
                        predict_logistic)
 from .exercises import answer, exercise
@@ -21,8 +21,8 @@ from .widgets import latent_explorer, latent_plane_explorer
 
 __all__ = [
     "Budget", "LivePlot", "TrainingStatus", "accuracy", "animation_html", "answer", "cache_root", "cached_fit",
-    "chapter_setup", "class_centroids", "class_shares", "configs", "evaluate_model", "exercise", "fit_logistic",
-    "label_grid", "latent_explorer", "latent_plane_explorer", "load_data", "markdown_table", "nearest_centroid",
-    "per_class_accuracy", "plot_history", "plot_rate_distortion", "predict_logistic", "show_images", "sweep_betas",
-    "train_model",
+    "chapter_setup", "checked", "class_centroids", "class_shares", "configs", "evaluate_model", "exercise",
+    "fit_logistic", "label_grid", "latent_explorer", "latent_plane_explorer", "load_data", "markdown_table",
+    "nearest_centroid", "per_class_accuracy", "plot_history", "plot_rate_distortion", "predict_logistic",
+    "show_images", "sweep_betas", "train_model",
 ]

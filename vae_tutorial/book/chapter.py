@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import textwrap
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -21,6 +22,7 @@ from ..train import FitResult, set_seed
 from .progress import TrainingStatus
 
 QUICK_ENV_VAR = "VAE_TUTORIAL_QUICK"
+OUTPUT_WIDTH = 79  # characters of a cell's output line that fit the site's column
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,15 @@ def show_quick_mode_note(plan: Budget) -> None:
     display({"text/plain": text,
              "text/html": f'<div class="admonition warning quick-mode-note"><p class="admonition-title">Quick mode'
                           f'</p><p>{escape(text)}</p></div>'}, raw=True)
+
+
+
+def checked(what: str, width: int = OUTPUT_WIDTH) -> None:
+    """The line a folded check cell shows once every assert above it has held: what it checked.
+
+    Wrapped to the width of the page's column (a long line would scroll sideways on the site).
+    """
+    print(textwrap.fill(f"\u2714 Checked, and it held: {what}", width=width, subsequent_indent="  "))
 
 
 def load_data() -> tuple[Split, Split]:
