@@ -95,13 +95,16 @@ def _has_error(cell) -> bool:
 
 
 def _text(cell) -> str:
-    parts = []
+    """What a cell printed: its stdout, then its stderr, then its error; each stream's pieces joined in order
+    (the kernel may cut a line into pieces, and interleave the two streams' pieces)."""
+    streams: dict[str, list[str]] = {"stdout": [], "stderr": []}
+    errors = []
     for output in cell.get("outputs", []):
         if output.get("output_type") == "stream":
-            parts.append(output["text"])
+            streams.setdefault(output.get("name", "stdout"), []).append(output["text"])
         elif output.get("output_type") == "error":
-            parts.append(f"ERROR {output['ename']}: {output['evalue']}")
-    return "".join(parts)
+            errors.append(f"ERROR {output['ename']}: {output['evalue']}")
+    return "\n".join(["".join(pieces) for pieces in streams.values() if pieces] + errors)
 
 
 def mistakes_of(chapter: str) -> dict[str, WrongAnswer]:

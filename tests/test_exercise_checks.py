@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from exercise_harness import NOTEBOOKS, REFERENCE, UNANSWERED, mistakes_of, run_cases
+from exercise_harness import NOTEBOOKS, REFERENCE, UNANSWERED, _text, mistakes_of, run_cases
 
 CHAPTERS = sorted(p.name for p in NOTEBOOKS.glob("[0-9][0-9]_*.md"))
 MISTAKES_PER_EXERCISE = 2
@@ -41,3 +41,40 @@ def test_each_check_rejects_the_likely_mistakes(chapter):
         if reason == verdict or len(reason) < 20:
             accepted.append(f"{name!r} ({mistake.mistake}): {verdict}")
     assert not accepted, f"{chapter}: checks that accept a mistake or say too little:\n" + "\n".join(accepted)
+
+
+def test_verdicts_on_two_streams_stay_on_their_own_lines():
+    """A loaded kernel sent print()'s text and its newline apart, and a stderr verdict landed between them:
+    'Exercise 1: rightExercise 2: not yet...' (seen in chapter 11 on a busy machine)."""
+    stream = [("stdout", "Exercise 1: right"), ("stderr", "Exercise 2: not yet. too far\n"), ("stdout", "\n"),
+              ("stdout", "Exercise 3: right\n")]
+    cell = {"outputs": [{"output_type": "stream", "name": name, "text": text} for name, text in stream]}
+    printed = _text(cell)
+    assert [_verdict(printed, k) for k in (1, 2, 3)] == [
+        "Exercise 1: right", "Exercise 2: not yet. too far", "Exercise 3: right"]
+
+
+def test_a_verdict_is_written_in_one_piece():
+    """The other half: the check writes each verdict with its newline in one write."""
+    from vae_tutorial.book.exercises import exercise
+
+    writes = []
+
+    class Recording:
+        def write(self, text):
+            writes.append(text)
+
+        def flush(self):
+            pass
+
+    import sys
+
+    real = sys.stdout
+    sys.stdout = Recording()
+    try:
+        with exercise(1):
+            pass
+    finally:
+        sys.stdout = real
+    assert writes == ["Exercise 1: right\n"] or writes == [
+        "Exercise 1: right (the reference answer; in JupyterLab this checks yours)\n"]

@@ -65,10 +65,10 @@ def answer(yours, reference, name: str):
 class exercise:  # noqa: N801 - used as `with exercise(1):`, like a statement
     """`with exercise(n):` around one exercise's check: one line of verdict instead of a traceback."""
 
-    def __init__(self, number, show=print, warn=None):
+    def __init__(self, number, show=None, warn=None):
         self.name = f"Exercise {number}"
-        self.show = show  # the verdicts: right, or what to fill in
-        self.warn = warn or (lambda line: print(line, file=sys.stderr))  # a wrong answer: red in JupyterLab
+        self.show = show or (lambda line: _write_line(line, sys.stdout))  # the verdicts: right, or what to fill in
+        self.warn = warn or (lambda line: _write_line(line, sys.stderr))  # a wrong answer: red in JupyterLab
 
     def __enter__(self) -> "exercise":
         return self
@@ -90,6 +90,13 @@ class exercise:  # noqa: N801 - used as `with exercise(1):`, like a statement
             return True
         self.warn(f"{self.name}: not yet. {_one_line(error)}")
         return True
+
+
+def _write_line(line: str, stream) -> None:
+    """One verdict as one write: print() writes the text and its newline apart, and a kernel that sends the
+    two in separate messages lets a verdict on the other stream land between them, on the same line."""
+    stream.write(line + "\n")
+    stream.flush()
 
 
 def _one_line(error: Exception) -> str:
