@@ -9,7 +9,7 @@
 No module imports a room above its own, no two modules import each other
 (directly or round a circle), and every import sits at the top of its module.
 Allowed inside a function body: optional or heavy dependencies that only some
-paths need (matplotlib, ipywidgets, IPython, PIL, tqdm, torchvision, fcntl), and the
+paths need (matplotlib, ipywidgets, IPython, PIL, tqdm, torchvision, fcntl, sklearn), and the
 command line's import of `commands` (it loads torch, which must come after the
 start-up setting of runtime.py and inside main's error handling).
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "vae_tutorial"
 ROOT = "vae_tutorial"  # the package's own __init__ (its version)
 ROOMS = {"__main__": {"cli"}, "top": {"top"}, "runs": {"runs", "top"}, "book": {"book", "runs", "top"}, "cli": {"cli", "runs", "top"}}
-LATE_IMPORTS_ALLOWED = {"matplotlib", "ipywidgets", "IPython", "tqdm", "torchvision", "fcntl", "PIL"}
+LATE_IMPORTS_ALLOWED = {"matplotlib", "ipywidgets", "IPython", "tqdm", "torchvision", "fcntl", "PIL", "sklearn"}
 LATE_PACKAGE_IMPORTS_ALLOWED = {("cli.main", "cli.commands")}
 
 

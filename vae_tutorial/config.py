@@ -9,12 +9,13 @@ ARCHITECTURES = ("mlp", "conv")
 LIKELIHOODS = ("bernoulli", "continuous-bernoulli", "gaussian")  # p(x|z), see likelihoods.py
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRIORS = ("standard", "mixture", "vamp")  # p(z), see priors.py
+DATASETS = ("fashion-mnist", "sprites")  # data.load_data: read from disk, or rendered by sprites.py (known factors)
 PRIOR_COMPONENTS = {"mixture": 10, "vamp": 500}  # J by default; Tomczak and Welling (2018) use 500 pseudo-inputs
 MAX_COMPONENTS = 100_000
 MAX_WIDTH = 10_000_000  # latent or hidden units: far beyond any machine's memory, well inside what torch can index
 MIN_SIGMA = 1e-4  # the smallest fixed decoder sigma: far below a grey level's step, far above float32's overflow
 GAMMA_DEFAULT = 1000.0  # Burgess et al. (2018)'s weight of |KL - C|
-FLOAT_FIELDS = ("lr", "beta", "capacity_max", "gamma", "free_bits")  # stored as floats, so that beta=4 and beta=4.0 are one run
+FLOAT_FIELDS = ("lr", "beta", "capacity_max", "gamma", "free_bits", "tc_weight")  # stored as floats, so that beta=4 and beta=4.0 are one run
 
 
 IDENTITY = ("arch", "latent_dim", "beta", "epochs", "seed")  # named in every description, before the variant
@@ -112,9 +113,14 @@ class TrainConfig:
                            words="gamma {value:g}", tag="gamma{value:g}")
     free_bits: float = setting(0.0, "free bits: nats of KL per latent dimension left unpenalised (0 = off)",
                               words="free bits {value:g}", tag="fb{value:g}")  # Kingma et al. 2016
+    tc_weight: float | None = setting(None, "beta-TCVAE: the KL split into index-code MI + TC + dimension-wise KL, "
+                                      "with this weight on the total correlation TC (default off)",
+                                      words="TC weight {value:g}", tag="tc{value:g}")  # Chen et al. 2018, kl_decomposition.py
     binarize: bool = setting(False, "dynamically binarize pixels (x ~ Bernoulli(grey level) each batch)",
                             words="binarized pixels", tag="binary")
     seed: int = setting(0, "random seed: same seed, same numbers (on the CPU)")
+    data: str = setting("fashion-mnist", "the data: fashion-mnist (read from --data-dir) or sprites (rendered "
+                        "by the package, with known factors)", choices=DATASETS, words="on {value}", tag="{value}")
     subset: int | None = setting(None, "train on the first N training images (default all)",
                                  words="first {value} images", tag="n{value}")  # quick runs
     device: str = setting("auto", "auto = cuda, then mps, then cpu", choices=DEVICES)
@@ -142,6 +148,12 @@ class TrainConfig:
         else:
             _require(self.beta == 1 and self.warmup_steps == 0,
                      "a capacity target (--capacity) replaces beta and its warm-up: drop --beta and --warmup-steps")
+        if self.tc_weight is not None:
+            _require(_finite(self.tc_weight) and self.tc_weight >= 0, f"TC weight must be a finite number >= 0, got {self.tc_weight}")
+            _require(self.beta == 1 and self.warmup_steps == 0 and self.capacity_max is None and self.free_bits == 0,
+                     "beta-TCVAE (--tc-weight) weighs the KL's parts itself: drop --beta, --warmup-steps, --capacity "
+                     "and --free-bits")
+        _require(self.data in DATASETS, f"data must be one of {', '.join(DATASETS)}, got {self.data!r}")
         _require(_is_int(self.seed) and 0 <= self.seed < 2**32 - 1, f"seed must be an integer from 0 to 2**32 - 2, got {self.seed}")
         _require(self.subset is None or (_is_int(self.subset) and self.subset >= 1), f"subset must be an integer >= 1, got {self.subset}")
         _require(self.device in DEVICES, f"device must be one of {', '.join(DEVICES)}, got {self.device!r}")
@@ -169,6 +181,11 @@ def check_together(model_config: ModelConfig, train_config: TrainConfig) -> None
     _require(train_config.free_bits == 0 or model_config.prior == "standard",
              "free bits (--free-bits) need the KL per latent dimension, which a learned prior (--prior "
              f"{model_config.prior}) does not split into: choose one")
+    _require(train_config.tc_weight is None or model_config.prior == "standard",
+             f"beta-TCVAE (--tc-weight) splits the KL against the standard normal prior, not --prior {model_config.prior}: "
+             "choose one")
+    _require(not (model_config.conditional and train_config.data == "sprites"),
+             "the sprites have factors, not class labels: a conditional model (--conditional) needs --data fashion-mnist")
 
 
 def variant(*configs: ModelConfig | TrainConfig) -> list[tuple[Field, object]]:
@@ -183,7 +200,8 @@ def variant(*configs: ModelConfig | TrainConfig) -> list[tuple[Field, object]]:
 
 def describe(model_config: ModelConfig, train_config: TrainConfig) -> str:
     """The model in a few words, e.g. 'mlp VAE (latent 20, beta 1, gaussian likelihood, sigma 0.1)'."""
-    weight = [] if train_config.capacity_max is not None else [f"beta {train_config.beta:g}"]  # capacity replaces beta
+    replaced = train_config.capacity_max is not None or train_config.tc_weight is not None
+    weight = [] if replaced else [f"beta {train_config.beta:g}"]  # capacity, or the TC weight, replaces beta
     words = [f.metadata["words"].format(value=value) for f, value in variant(model_config, train_config)]
     return f"{model_config.arch} VAE ({', '.join([f'latent {model_config.latent_dim}', *weight, *words])})"
 

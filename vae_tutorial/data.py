@@ -1,4 +1,4 @@
-"""Fashion-MNIST as in-memory tensors, and shuffled minibatches straight from memory.
+"""Fashion-MNIST (or the package's sprites) as in-memory tensors, and shuffled minibatches straight from memory.
 
 The classic pipeline (a Dataset that turns each item into a PIL image, then
 ``ToTensor``, then a DataLoader that collates) spends most of an epoch in
@@ -17,6 +17,8 @@ from pathlib import Path
 
 import torch
 
+from . import sprites
+from .config import DATASETS
 from .errors import DataError, first_line
 
 DATA_ENV_VAR = "VAE_TUTORIAL_DATA"
@@ -35,10 +37,11 @@ CLASS_NAMES = (
 
 @dataclass(frozen=True)
 class Split:
-    """One split of the data: images in [0, 1] and their class labels."""
+    """One split of the data: images in [0, 1], their class labels, and their factor indices where known."""
 
     images: torch.Tensor  # (N, 1, 28, 28) float32, grey levels in [0, 1]
-    labels: torch.Tensor  # (N,) int64, indices into CLASS_NAMES
+    labels: torch.Tensor  # (N,) int64, indices into CLASS_NAMES (the sprites: their shape)
+    factors: torch.Tensor | None = None  # (N, K) int64, the generative factors' indices (sprites.FACTORS); None for Fashion-MNIST
 
     def __len__(self) -> int:
         return self.images.shape[0]
@@ -47,7 +50,19 @@ class Split:
         """The first n examples (all of them when n is None)."""
         if n is None:
             return self
-        return Split(self.images[:n], self.labels[:n])
+        return Split(self.images[:n], self.labels[:n], None if self.factors is None else self.factors[:n])
+
+
+def load_data(
+    data: str, train: bool, data_dir: str | os.PathLike | None = None, download: bool | None = None
+) -> Split:
+    """A split of the named data set: Fashion-MNIST read by load_split, or the sprites rendered here."""
+    if data == "sprites":  # nothing to read: data_dir and download do not apply
+        factors = sprites.split_factors(train)  # (N, 5)
+        return Split(sprites.render(factors), factors[:, sprites.FACTORS.index("shape")].clone(), factors)
+    if data != "fashion-mnist":
+        raise DataError(f"unknown data set {data!r}: choose one of {', '.join(DATASETS)}")
+    return load_split(train, data_dir, download)
 
 
 def resolve_data_root(data_dir: str | os.PathLike | None = None) -> tuple[Path, bool]:
@@ -194,4 +209,4 @@ def binarize(images: torch.Tensor, generator: torch.Generator | None = None) -> 
 
 def binarized_test_split(split: Split, seed: int = 1234) -> Split:
     """A test split binarized once, with a fixed seed, so that every evaluation sees the same 0/1 pixels."""
-    return Split(binarize(split.images, generator=torch.Generator().manual_seed(seed)), split.labels)
+    return Split(binarize(split.images, generator=torch.Generator().manual_seed(seed)), split.labels, split.factors)

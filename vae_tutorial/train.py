@@ -20,10 +20,11 @@ import torch
 
 from .checkpoint import CHECKPOINT_NAME, METRICS_NAME, atomic_write, json_safe, load_checkpoint, save_checkpoint
 from .config import ModelConfig, TrainConfig, check_together, to_dict
-from .data import Split, binarize, binarized_test_split, labelled_minibatches, load_split
+from .data import Split, binarize, binarized_test_split, labelled_minibatches, load_data
 from .device import check_model_fits, pick_device
 from .errors import DeviceError, OutputError, TrainingDiverged, first_line
 from .evaluate import evaluate_elbo
+from .kl_decomposition import kl_decomposition, tc_objective
 from .losses import capacity_objective, elbo_terms, free_bits_kl
 from .model import VAE
 from .resume import restore_run, resumed_configs
@@ -68,8 +69,8 @@ def fit(
     device = pick_device(train_config.device)
     check_model_fits(model_config, device)
     set_seed(train_config.seed)
-    train_data = (train_data or load_split(True, train_config.data_dir)).head(train_config.subset)
-    test_data = test_data or load_split(False, train_config.data_dir)
+    train_data = (train_data or load_data(train_config.data, True, train_config.data_dir)).head(train_config.subset)
+    test_data = test_data or load_data(train_config.data, False, train_config.data_dir)
     if train_config.binarize:  # judged on binary pixels, like the data it learns from
         test_data = binarized_test_split(test_data)
     try:
@@ -110,6 +111,8 @@ def _schedule(config: TrainConfig, step: int) -> dict:
     """The KL weight (and capacity target) in force at this step, for the epoch's record."""
     if config.capacity_max is not None:
         return {"capacity": capacity_at(step, config.capacity_max, config.capacity_steps), "gamma": config.gamma}
+    if config.tc_weight is not None:
+        return {"beta": 1.0, "tc_weight": config.tc_weight}
     return {"beta": beta_at(step, config.beta, config.warmup_steps)}
 
 
@@ -117,7 +120,7 @@ def _train_epoch(model, optimizer, data, config, step, shuffle_rng, noise_rng, p
     """One pass over the training data.
 
     Returns per-image means of the negative ELBO (loss = recon + KL), its parts,
-    and the objective actually minimised (recon + beta KL, or the capacity objective).
+    and the objective actually minimised (recon + beta KL, the capacity objective, or beta-TCVAE's).
     """
     from tqdm.auto import tqdm
 
@@ -136,6 +139,8 @@ def _train_epoch(model, optimizer, data, config, step, shuffle_rng, noise_rng, p
         terms = elbo_terms(out.logits, x, out.mu, out.logvar, beta, model.likelihood, model.prior, out.z)
         if config.free_bits > 0:
             objective = terms.recon.mean() + beta * free_bits_kl(out.mu, out.logvar, config.free_bits)
+        elif config.tc_weight is not None:  # beta at 1: recon + KL + (lambda - 1) TC, TC on this minibatch
+            objective = tc_objective(terms, kl_decomposition(out.z, out.mu, out.logvar, len(data)), config.tc_weight)
         elif config.capacity_max is None:
             objective = terms.loss.mean()
         else:

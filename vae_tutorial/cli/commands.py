@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..checkpoint import atomic_write, json_safe, load_checkpoint, load_model
 from ..config import EvalConfig, ModelConfig, TrainConfig, describe
-from ..data import DATA_ENV_VAR, binarized_test_split, load_split
+from ..data import DATA_ENV_VAR, binarized_test_split, load_data
 from ..device import check_model_fits, out_of_memory, pick_device
 from ..errors import ConfigError, DeviceError, Interrupted, OutputError, TrainingDiverged, VAETutorialError, first_line
 from ..evaluate import iwae_seconds_estimate
@@ -96,7 +96,7 @@ def run_training(args: argparse.Namespace, beta: float, out: Path | None, resume
     refuse_owned_folder(out)
     check_model_fits(model_config, device, train_config.batch_size)
     download = True if args.download else None
-    train_data, test_data = load_split(True, args.data_dir, download), load_split(False, args.data_dir, download)
+    train_data, test_data = (load_data(args.data, train, args.data_dir, download) for train in (True, False))
     with claimed_folder(out, continuing=Path(resume) if resume else None):
         say(f"training a {describe(model_config, train_config)} on "
             f"{len(train_data.head(train_config.subset))} images, {device}; writing to {out}")
@@ -155,7 +155,7 @@ def evaluate(args: argparse.Namespace) -> int:
     model, state = load_model(args.checkpoint, device)
     model_config, train_config = ModelConfig(**state["model_config"]), TrainConfig(**state["train_config"])  # checked
     saved_data = None if DATA_ENV_VAR in os.environ else train_config.data_dir  # the variable, even empty, wins
-    test_data = load_split(False, config.data_dir if config.data_dir is not None else saved_data)
+    test_data = load_data(train_config.data, False, config.data_dir if config.data_dir is not None else saved_data)
     if train_config.binarize:  # evaluated as it was trained: on binary pixels
         test_data = binarized_test_split(test_data)
     refuse_slow_iwae(model, test_data, config.iwae_samples, device, config.allow_slow)
@@ -204,7 +204,7 @@ def sweep(args: argparse.Namespace) -> int:
     check_model_fits(model_config, device, train_config.batch_size)
     out = Path(args.out)
     download = True if args.download else None
-    train_data, test_data = load_split(True, args.data_dir, download), load_split(False, args.data_dir, download)
+    train_data, test_data = (load_data(args.data, train, args.data_dir, download) for train in (True, False))
     refuse_slow_iwae(VAE(model_config).to(device), test_data, args.iwae_samples, device, args.allow_slow,
                      models=len(args.betas))
     if any((out / name).exists() for name in RUN_FILES):

@@ -17,7 +17,7 @@ from pathlib import Path
 from .. import __version__
 from ..checkpoint import FORMAT, atomic_write, load_checkpoint, model_from_state
 from ..config import ModelConfig, TrainConfig, to_dict, variant_tags
-from ..data import Split, load_split
+from ..data import Split, load_data
 from ..device import pick_device
 from ..errors import CheckpointError
 from ..train import CHECKPOINT_NAME, METRICS_NAME, EpochCallback, FitResult, fit
@@ -29,9 +29,10 @@ CACHE_FORMAT = 2  # raise when training changes what a configuration learns
 MAX_KEY_BYTES = 1 << 16  # a key is a few hundred bytes of settings
 IGNORED = ("device", "data_dir")  # where a run happens does not change what it learns
 # Settings added after the first cached runs are left out of the key at their defaults, so runs cached before
-# they existed stay valid (0.3: likelihood to free bits; then the prior).
+# they existed stay valid (0.3: likelihood to free bits; then the prior; then the data and beta-TCVAE).
 LATER_DEFAULTS = {"likelihood": "bernoulli", "gaussian_sigma": None, "conditional": False, "num_classes": 10,
-                  "free_bits": 0.0, "prior": "standard", "prior_components": None}
+                  "free_bits": 0.0, "prior": "standard", "prior_components": None, "data": "fashion-mnist",
+                  "tc_weight": None}
 
 
 def cache_root(root: str | os.PathLike | None = None) -> Path:
@@ -56,7 +57,7 @@ def run_settings(model_config: ModelConfig, train_config: TrainConfig, train_dat
 
 def run_key(model_config: ModelConfig, train_config: TrainConfig, train_data: Split | None = None) -> str:
     """A readable, unique folder name for a configuration, e.g. mlp-z20-beta1-e50-3f9a1c2e."""
-    train_data = (train_data or load_split(True, train_config.data_dir)).head(train_config.subset)
+    train_data = (train_data or load_data(train_config.data, True, train_config.data_dir)).head(train_config.subset)
     return _folder_name(model_config, train_config, run_settings(model_config, train_config, train_data))
 
 
@@ -81,7 +82,7 @@ def cached_fit(
     plots draw the same curves. An interrupted run is resumed where it stopped.
     The model is on the training device either way.
     """
-    train_data = (train_data or load_split(True, train_config.data_dir)).head(train_config.subset)
+    train_data = (train_data or load_data(train_config.data, True, train_config.data_dir)).head(train_config.subset)
     settings = run_settings(model_config, train_config, train_data)
     out = cache_root(root) / _folder_name(model_config, train_config, settings)  # the images hashed once
     checkpoint = out / CHECKPOINT_NAME

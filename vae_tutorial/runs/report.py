@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from ..data import Split
+from ..disentanglement import dci, mig
 from ..evaluate import active_units, evaluate_elbo, iwae_log_likelihood, posterior_statistics
 from ..model import VAE
 
@@ -13,6 +14,8 @@ def evaluate_model(
     model: VAE, test_data: Split, batch_size: int = 500, iwae_samples: int = 0, progress: bool = False
 ) -> dict:
     """Test negative ELBO with recon and KL, IWAE estimate of -log p(x), active units; nats per image.
+
+    On data with known factors (the sprites), also MIG and DCI of the posterior means against them.
 
     With a learned prior the KL (rate) is a one-draw estimate per image, averaged over the test set, and
     there is no KL per latent dimension (a mixture does not split over dimensions): kl_per_dim is None.
@@ -32,11 +35,20 @@ def evaluate_model(
         "kl_per_dim": ([round(v, 4) for v in stats["kl"].mean(dim=0).tolist()]
                        if model.config.prior == "standard" else None),
         "test_images": len(test_data),
+        **disentanglement_scores(stats["mu"], test_data.factors),
     }
     if iwae_samples > 0:
         log_px = iwae_log_likelihood(model, test_data.images, iwae_samples, progress=progress, labels=labels)
         results["iwae_nll"] = float(-log_px.mean())
     return results
+
+
+def disentanglement_scores(codes: torch.Tensor, factors: torch.Tensor | None) -> dict:
+    """MIG and DCI of the codes (N, D) against the factors (N, K); None each without factors or with one dimension."""
+    if factors is None or codes.shape[1] < 2:
+        return {"mig": None, "dci_disentanglement": None, "dci_completeness": None, "dci_informativeness": None}
+    scores = dci(codes, factors)
+    return {"mig": mig(codes, factors), **{f"dci_{name}": value for name, value in scores.items()}}
 
 
 def evaluate_checkpoint(
@@ -56,6 +68,8 @@ def evaluate_checkpoint(
         "prior_components": model.config.prior_components,
         "free_bits": state["train_config"].get("free_bits", 0.0),
         "binarize": bool(state["train_config"].get("binarize", False)),
+        "data": state["train_config"].get("data", "fashion-mnist"),
+        "tc_weight": state["train_config"].get("tc_weight"),
     }
 
 
@@ -82,4 +96,7 @@ def format_report(results: dict, model_description: str) -> str:
         kl = torch.tensor(results["kl_per_dim"])
         order = kl.argsort(descending=True)[:5].tolist()
         lines.append("largest KL per dim  " + ", ".join(f"z{d}: {kl[d]:.2f}" for d in order))
+    if results.get("mig") is not None:  # data with known factors
+        lines.append(f"disentanglement     MIG {results['mig']:.3f}, DCI disentanglement {results['dci_disentanglement']:.3f}, "
+                     f"completeness {results['dci_completeness']:.3f}, informativeness {results['dci_informativeness']:.3f}")
     return "\n".join(lines)
