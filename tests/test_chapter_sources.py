@@ -164,10 +164,56 @@ def test_jupyterlab_reaches_the_books_pages_from_the_notebooks_folder():
 
 
 def _math(text: str) -> str:
-    """The LaTeX of a MyST text: $...$, $$...$$ and {math} blocks."""
-    blocks = re.findall(r"```\{math\}(.*?)```", text, re.S)
-    inline = re.findall(r"\$\$(.*?)\$\$|\$([^$\n]+)\$", re.sub(r"```\{math\}.*?```", "", text, flags=re.S))
+    """The LaTeX of a MyST text: $...$, $$...$$, {math} blocks and unnumbered equation* displays."""
+    blocks = re.findall(r"```\{math\}(.*?)```", text, re.S) + re.findall(UNNUMBERED, text, re.S)
+    rest = re.sub(UNNUMBERED, "", re.sub(r"```\{math\}.*?```", "", text, flags=re.S), flags=re.S)
+    inline = re.findall(r"\$\$(.*?)\$\$|\$([^$\n]+)\$", rest)
     return "\n".join(blocks + [a or b for a, b in inline])
+
+
+UNNUMBERED = r"\\begin\{equation\*\}(.*?)\\end\{equation\*\}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS + PAGES, ids=lambda path: path.name)
+def test_display_equations_are_numbered_only_where_labelled(path):
+    """The site numbers a {math} block with a :label: (N.M) and no other display; jupyterlab-myst numbers
+    every display it sees as an equation, except \\begin{equation*}. So an unlabelled display is an
+    equation* block (the site renders it unnumbered too), never $$...$$, and every {math} block has a
+    label: then JupyterLab's (M) in chapter N is the site's (N.M), and links "(N.M)" find that number."""
+    text = path.read_text()
+    displays = re.findall(r"(?m)^[ \t]*\$\$", text)
+    assert displays == [], f"{path.name}: {len(displays)} $$ display(s): write \\begin{{equation*}} ... \\end{{equation*}}"
+    unlabelled = [block[:60] for block in re.findall(r"```\{math\}\n(.*?)```", text, re.S) if ":label:" not in block]
+    assert unlabelled == [], f"{path.name}: {{math}} blocks without a label: {unlabelled}"
+    nested = [block[:60] for block in re.findall(UNNUMBERED, text, re.S) if re.search(r"\\label|\\tag|\$\$", block)]
+    assert nested == [], f"{path.name}: an unnumbered display with a label, tag or $$: {nested}"
+
+
+def _label_names_in_strings(notebook) -> list[str]:
+    """Equation labels ("(mean-field-gap)") that a code cell's strings cite: text a reader never sees."""
+    labels = {label for chapter in CHAPTERS for label in _equation_labels(chapter)}
+    found = []
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        strings = re.findall(r"([\"'])((?:(?!\1).)*)\1", cell.source)  # one-line string literals
+        found += [name for _, string in strings for name in re.findall(r"(?<!\w)\(([a-z0-9-]+)\)", string) if name in labels]
+    return found
+
+
+def test_messages_cite_equation_numbers_not_labels(chapter):
+    """An exercise check or an assert that names an equation names it as the reader sees it, "(3.5)"."""
+    path, notebook = chapter
+    assert _label_names_in_strings(notebook) == [], f"{path.name}: messages cite labels: {_label_names_in_strings(notebook)}"
+
+
+def test_the_label_check_finds_a_label_in_a_message():
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    label = _equation_labels(CHAPTERS[2])[0]
+    wrong = new_notebook(cells=[new_code_cell(f'assert x, "check ({label}) again"')])
+    right = new_notebook(cells=[new_code_cell(f'assert x, "check (3.1), not f({label})"  # eq. {label}')])
+    assert _label_names_in_strings(wrong) == [label] and _label_names_in_strings(right) == []
 
 
 NOTATION_CLASHES = {  # book/notation.md: one symbol per meaning; the clashes a reviewer found, kept from coming back

@@ -25,3 +25,17 @@ def test_sweep_trains_once_and_orders_rate_by_beta(toy_split, tmp_path, monkeypa
     assert md_path.read_text().count("\n") == 4
     plot_rate_distortion(rows, tmp_path / "rd.png")
     assert (tmp_path / "rd.png").stat().st_size > 1000
+
+
+def test_a_sweeps_progress_line_names_the_model_it_trains(toy_split, tmp_path):
+    """Chapter 7's sweep trains five models under one line: the line says which one, and when it evaluates."""
+    from vae_tutorial.book.progress import TrainingStatus
+
+    lines = []
+    status = TrainingStatus("beta sweep", 2, display_line=lines.append)
+    sweep_betas(ModelConfig(hidden_dim=16, latent_dim=2), TrainConfig(epochs=2, batch_size=16, device="cpu"),
+                [0.5, 4.0], toy_split, toy_split, tmp_path / "runs", callback=status)
+    epochs = [line for line in lines if "epoch 1 of 2" in line]
+    assert [line.splitlines()[0] for line in epochs] == ["beta sweep, beta 0.5 (model 1 of 2):",
+                                                          "beta sweep, beta 4 (model 2 of 2):"], lines
+    assert any("evaluating" in line for line in lines), lines

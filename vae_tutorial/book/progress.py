@@ -31,10 +31,20 @@ class TrainingStatus:
 
     def __init__(self, what: str, epochs: int, display_line=None):
         self.what, self.epochs = what, epochs
+        self.current = what  # the first line: the model now trained (a sweep names each in turn)
         self.started = time.monotonic()
         shown = display_line or _display_line()
-        self.show = lambda state: shown(f"{what}:\n  {state}")  # the name, then the state under it
+        self.show = lambda state: shown(f"{self.current}:\n  {state}")  # the name, then the state under it
         self.show(f"training {epochs} epochs (the time left shows after the first)")
+
+    def start_model(self, name: str) -> None:
+        """A sweep's next model: name it on the first line ("beta sweep, beta 2 (model 3 of 5)")."""
+        self.current = f"{self.what}, {name}"
+        self.show(f"training {self.epochs} epochs or loading from the cache")
+
+    def note(self, state: str) -> None:
+        """What runs now between epochs, e.g. "evaluating on the test images"."""
+        self.show(state)
 
     def __call__(self, record: dict, model=None) -> None:
         epoch, seconds = record["epoch"], record.get("epoch_seconds", 0.0)

@@ -29,9 +29,13 @@ def sweep_betas(
 ) -> list[dict]:
     """Train or reuse one model per beta (all else equal) and evaluate each on the test split."""
     rows = []
-    for beta in betas:
+    for number, beta in enumerate(betas, 1):
+        if hasattr(callback, "start_model"):  # a progress line (book.progress.TrainingStatus) names each model
+            callback.start_model(f"beta {beta:g} (model {number} of {len(betas)})")
         config = dataclasses.replace(train_config, beta=beta)
         result = cached_fit(model_config, config, train_data, test_data, root=cache, callback=callback)
+        if hasattr(callback, "note"):
+            callback.note("evaluating on the test images")
         metrics = {**evaluate_model(result.model, test_data, iwae_samples=iwae_samples), "epochs": len(result.history)}
         seconds = statistics.median(r["epoch_seconds"] for r in result.history)  # robust to a paused epoch
         rows.append({**{k: metrics[k] for k in COLUMNS if k in metrics}, "beta": beta,

@@ -1,0 +1,143 @@
+/* The book in JupyterLab, as a student expects it: a JupyterLab front-end plugin, written by hand.
+ *
+ * Installed by `pip install -e .` into share/jupyter/labextensions/vae-tutorial (pyproject.toml),
+ * beside the settings in jupyter-config/overrides.d. It needs no build step: this file is a module
+ * container as JupyterLab loads one (window._JUPYTERLAB[name].init/get), its one module exports the
+ * plugin, and the plugin uses only the application object (no shared packages). What it does:
+ *
+ * 1. A Markdown file opens as what it is. A book page (a .md file in a folder named `book`: the
+ *    landing page, Notation, Results, Where next, Bibliography, which have no notebook front matter)
+ *    opens as a rendered page ("Markdown Preview"), by double-click and by link. Any other .md file
+ *    (a chapter) opens as a notebook with JupyterLab's own "Notebook" viewer, the one JupyterLab
+ *    restores open notebooks with after a reload: one viewer, so a reload brings one tab back, and
+ *    the notebook settings (kernelShutdown in overrides.d) apply to the chapters.
+ * 2. The book's pages link to the chapters as ../notebooks/NN_name.md (the site's layout). JupyterLab
+ *    serves the notebooks folder itself, where that resolves to notebooks/NN_name.md, a path that
+ *    does not exist: a link into a folder named like the served folder, which the served folder does
+ *    not contain, opens the file in the served folder.
+ * 3. A chapter is not "modified" until the student changes it. When its kernel starts, JupyterLab
+ *    writes the kernel's language_info into the notebook's metadata, which a text notebook does not
+ *    store (jupytext drops it on save: the file would be written back byte for byte), and JupyterLab
+ *    marked the chapter modified for it, so closing it asked to save.
+ * 4. A figure's alt text (its code cell's `alt` metadata, the :alt: option the site puts on the
+ *    image) is put on the images the cell outputs, for a screen reader.
+ */
+(function () {
+  'use strict';
+
+  const PAGE_FACTORY = 'Markdown Preview';
+  const NOTEBOOK_FACTORY = 'Notebook';
+  const LINK_COMMAND = 'rendermime:handle-local-link';
+
+  function isMarkdown(path) {
+    return /\.(md|markdown)$/i.test(path || '');
+  }
+
+  function isBookPage(path) {
+    const parts = (path || '').split('/');
+    return isMarkdown(path) && parts.length >= 2 && parts[parts.length - 2] === 'book';
+  }
+
+  /** 1. The viewer a Markdown file opens with, by double-click, by link, from a URL or after a reload. */
+  function chooseViewers(registry) {
+    const preferred = registry.preferredWidgetFactories.bind(registry);
+    const renderedDefault = registry.defaultRenderedWidgetFactory.bind(registry);
+    const choice = path => {
+      if (!isMarkdown(path)) return undefined;
+      return registry.getWidgetFactory(isBookPage(path) ? PAGE_FACTORY : NOTEBOOK_FACTORY);
+    };
+    registry.preferredWidgetFactories = path => {
+      const factories = preferred(path);
+      const chosen = choice(path);
+      return chosen ? [chosen, ...factories.filter(f => f !== chosen)] : factories;
+    };
+    registry.defaultWidgetFactory = path => (path ? registry.preferredWidgetFactories(path)[0] : undefined)
+      || registry.getWidgetFactory('Editor');
+    registry.defaultRenderedWidgetFactory = path => choice(path) || renderedDefault(path);
+  }
+
+  /** 2. Links from the book's pages into the served folder by its own name. */
+  function followLinksIntoTheServedFolder(app) {
+    const config = document.getElementById('jupyter-config-data');
+    const root = config ? (JSON.parse(config.textContent).serverRoot || '') : '';
+    const name = root.replace(/[\\/]+$/, '').split(/[\\/]/).pop();
+    if (!name) return;
+    let holdsItsName;  // does the served folder hold an entry of its own name? asked once
+    const contents = app.serviceManager.contents;
+    const commands = app.commands;
+    const execute = commands.execute.bind(commands);
+    commands.execute = (id, args) => {
+      const path = args && args.path;
+      if (id !== LINK_COMMAND || typeof path !== 'string' || !path.startsWith(name + '/')) return execute(id, args);
+      holdsItsName = holdsItsName || contents.get('', {content: true})
+        .then(listing => listing.content.some(item => item.name === name), () => true);
+      return holdsItsName.then(holds => execute(id, holds ? args : {...args, path: path.slice(name.length + 1)}));
+    };
+  }
+
+  /** 3. A text notebook is modified by the student's changes, not by its kernel's description. */
+  function ignoreTheKernelsLanguageInfo(context) {
+    if (!isMarkdown(context.path)) return;
+    context.ready.then(() => {
+      const model = context.model;
+      let known = JSON.stringify(model.getMetadata('language_info') || null);
+      model.stateChanged.connect((_, change) => {
+        if (change.name !== 'dirty' || !change.newValue || change.oldValue) return;
+        const now = JSON.stringify(model.getMetadata('language_info') || null);
+        if (now === known) return;
+        known = now;
+        Promise.resolve().then(() => { model.dirty = false; });  // once the signal has reached every listener
+      });
+    }).catch(() => undefined);
+  }
+
+  /** 4. The alt text of a cell's figure on the images it outputs. */
+  function describeImages(panel) {
+    let pending = false;
+    const apply = () => {
+      pending = false;
+      const notebook = panel.content;
+      if (!notebook || notebook.isDisposed) return;
+      for (const cell of notebook.widgets) {
+        const alt = cell.model.type === 'code' ? cell.model.getMetadata('alt') : undefined;
+        if (typeof alt !== 'string' || !cell.outputArea) continue;
+        cell.outputArea.node.querySelectorAll('img').forEach(image => {
+          if (image.alt !== alt.trim()) image.alt = alt.trim();
+        });
+      }
+    };
+    const observer = new MutationObserver(() => {
+      if (!pending) { pending = true; requestAnimationFrame(apply); }
+    });
+    observer.observe(panel.node, {childList: true, subtree: true});
+    panel.disposed.connect(() => observer.disconnect());
+  }
+
+  const notebookExtension = {
+    createNew(panel, context) {
+      ignoreTheKernelsLanguageInfo(context);
+      describeImages(panel);
+    }
+  };
+
+  const plugin = {
+    id: 'vae-tutorial:book',
+    description: 'The book in JupyterLab: pages as pages, chapters as notebooks, no false "modified".',
+    autoStart: true,
+    activate(app) {
+      const registry = app.docRegistry;
+      chooseViewers(registry);
+      followLinksIntoTheServedFolder(app);
+      registry.addWidgetExtension(NOTEBOOK_FACTORY, notebookExtension);  // jupytext copies it to its viewer
+    }
+  };
+
+  const module = {__esModule: true, default: [plugin]};
+  const containers = window._JUPYTERLAB = window._JUPYTERLAB || {};
+  containers['vae-tutorial'] = {
+    init: () => Promise.resolve(),
+    get: request => (request === './extension'
+      ? Promise.resolve(() => module)
+      : Promise.reject(new Error('vae-tutorial has no module ' + request)))
+  };
+})();
