@@ -362,14 +362,15 @@ def chapter_8_decoder(book_html):
 
     from vae_tutorial import book
     from vae_tutorial.cache import cached_fit
+    from vae_tutorial.config import env_path
     from vae_tutorial.data import load_split
 
     with mock.patch.dict(os.environ, {book.QUICK_ENV_VAR: "1"}):  # the build's mode (tests/conftest.py)
         quick = book.budget()
-    data = os.environ.get("VAE_TUTORIAL_DATA", str(ROOT / "data"))
+    data = env_path("VAE_TUTORIAL_DATA") or ROOT / "data"  # set but blank is refused, as everywhere
     train, test = load_split(True, data), load_split(False, data)
     model_config, train_config = book.configs(quick, quick.latent2d_epochs, latent_dim=2)
-    cache = os.environ.get("VAE_TUTORIAL_CACHE", str(ROOT / "runs" / "cache"))
+    cache = env_path("VAE_TUTORIAL_CACHE") or ROOT / "runs" / "cache"
     result = cached_fit(model_config, train_config, train, test, root=cache)
     assert result.cached, "chapter 8's model should come from the build's cache"
     return result.model.cpu().eval()
