@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import sys
@@ -10,9 +9,16 @@ from pathlib import Path
 
 import pytest
 
+from vae_tutorial.config import env_path, env_switch
+
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 SCRIPT_SECONDS = 600  # the longest a page script may run: a chapter's Run All on a busy 2-core machine
+
+
+def _under_ci() -> bool:
+    """$CI as the README documents it (conftest.under_ci): true, 1 or yes under CI; false, 0, no, empty or unset not."""
+    return env_switch("CI")
 
 
 def require(tool: str, why: str) -> str:
@@ -22,7 +28,7 @@ def require(tool: str, why: str) -> str:
     if path:
         return path
     message = f"{tool} not found: {why}"
-    if os.environ.get("CI"):
+    if _under_ci():
         pytest.fail(message)
     pytest.skip(message)
 
@@ -80,11 +86,14 @@ AXE_ENV_VAR = "VAE_TUTORIAL_AXE"  # the path of axe.min.js (axe-core 4.x, from t
 def axe_script() -> str:
     """axe-core's browser script: $VAE_TUTORIAL_AXE, else node_modules/axe-core/axe.min.js in the checkout
     (`npm install --no-save axe-core@4.14`); skip without it, fail under CI (.ci/run installs it)."""
-    candidates = [os.environ.get(AXE_ENV_VAR, ""), str(ROOT / "node_modules" / "axe-core" / "axe.min.js")]
+    named = env_path(AXE_ENV_VAR)  # set but blank is refused; set to what is not a file, too (never another copy)
+    if named is not None and not named.is_file():
+        pytest.fail(f"{AXE_ENV_VAR}={str(named)!r} is not a file: name axe.min.js, or unset it")
+    candidates = [named, ROOT / "node_modules" / "axe-core" / "axe.min.js"]
     for candidate in filter(None, candidates):
         if Path(candidate).is_file():
             return Path(candidate).read_text()
     message = f"axe-core not found: set {AXE_ENV_VAR} to axe.min.js, or run `npm install --no-save axe-core@4.14`"
-    if os.environ.get("CI"):
+    if _under_ci():
         pytest.fail(message)
     pytest.skip(message)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from vae_tutorial.config import env_path, env_switch
 from vae_tutorial.data import DATA_ENV_VAR, Split
 
 IDX_NAMES = {
@@ -41,14 +42,19 @@ def tiny_data_root(tmp_path: Path) -> Path:
     return tmp_path
 
 
+def under_ci() -> bool:
+    """$CI as the README documents it: true (or 1, yes) under CI, false, 0, no, empty or unset elsewhere; else refused."""
+    return env_switch("CI")
+
+
 @pytest.fixture(scope="session")
 def real_data_dir() -> str:
     """The folder named by $VAE_TUTORIAL_DATA; skipped without it, but an error under CI."""
-    root = os.environ.get(DATA_ENV_VAR)
-    if root and (Path(root) / "FashionMNIST" / "raw").is_dir():
-        return root
+    root = env_path(DATA_ENV_VAR)  # set but blank is refused
+    if root is not None and (root / "FashionMNIST" / "raw").is_dir():
+        return str(root)
     message = f"real Fashion-MNIST not found: set {DATA_ENV_VAR} to the folder that holds FashionMNIST/raw"
-    if os.environ.get("CI"):
+    if under_ci():
         pytest.fail(message)
     pytest.skip(message)
 
@@ -74,8 +80,8 @@ def book_html(tmp_path_factory) -> Path:
     sources = copy_sources(tmp_path_factory.mktemp("book") / "sources")
     output = tmp_path_factory.mktemp("site")
     env = {**os.environ, "VAE_TUTORIAL_QUICK": "1",
-           "VAE_TUTORIAL_CACHE": os.environ.get("VAE_TUTORIAL_CACHE", str(ROOT / "runs" / "cache")),
-           "VAE_TUTORIAL_DATA": os.environ.get("VAE_TUTORIAL_DATA", str(ROOT / "data"))}
+           "VAE_TUTORIAL_CACHE": str(env_path("VAE_TUTORIAL_CACHE") or ROOT / "runs" / "cache"),
+           "VAE_TUTORIAL_DATA": str(env_path("VAE_TUTORIAL_DATA") or ROOT / "data")}
     command = [jupyter_book, "build", "book", "--path-output", str(output), "-W", "--keep-going"]
     proc = subprocess.run(command, capture_output=True, text=True, env=env, timeout=3000, cwd=sources)
     log = proc.stdout + proc.stderr

@@ -363,15 +363,17 @@ def chapter_8_decoder(book_html):
     from unittest import mock
 
     from vae_tutorial.book import chapter as book
+    from vae_tutorial.config import env_path
+    from vae_tutorial.runs.cache import cached_fit
     from vae_tutorial.data import load_split
     from vae_tutorial.runs.cache import cached_fit
 
     with mock.patch.dict(os.environ, {book.QUICK_ENV_VAR: "1"}):  # the build's mode (tests/conftest.py)
         quick = book.budget()
-    data = os.environ.get("VAE_TUTORIAL_DATA", str(ROOT / "data"))
+    data = env_path("VAE_TUTORIAL_DATA") or ROOT / "data"  # set but blank is refused, as everywhere
     train, test = load_split(True, data), load_split(False, data)
     model_config, train_config = book.configs(quick, quick.latent2d_epochs, latent_dim=2)
-    cache = os.environ.get("VAE_TUTORIAL_CACHE", str(ROOT / "runs" / "cache"))
+    cache = env_path("VAE_TUTORIAL_CACHE") or ROOT / "runs" / "cache"
     result = cached_fit(model_config, train_config, train, test, root=cache)
     assert result.cached, "chapter 8's model should come from the build's cache"
     return result.model.cpu().eval()

@@ -100,7 +100,7 @@ def test_corrupt_checkpoint(tmp_path, capsys, content):
     for argv in (["evaluate", str(path)], ["train", "--epochs", "2", "--resume", str(path)]):
         code = main(argv)
         err = capsys.readouterr().err
-        assert code == 1 and "not a readable checkpoint" in err and err.count("\n") == 1
+        assert code == 1 and "is not a checkpoint" in err and err.count("\n") == 1
 
 
 def test_module_entry_point_prints_no_traceback(tmp_path):

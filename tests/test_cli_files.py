@@ -100,7 +100,8 @@ def test_unreadable_checkpoints(content, command, cli, tiny_train, tmp_path, mon
     path = tmp_path / "broken.pt"
     path.write_bytes(_hostile_bytes() if content == "hostile" else content)
     argv = ["evaluate", path] if command == "evaluate" else [*tiny_train, "--epochs", "2", "--resume", path]
-    cli(*argv).failed(1, "not a readable checkpoint")
+    readable_kind = content == "hostile" or content.startswith(b"PK")  # the zip archive torch.save writes, or half of one
+    cli(*argv).failed(1, "not a readable checkpoint" if readable_kind else "is not a checkpoint")
     assert not (tmp_path / "HACKED").exists()
 
 
@@ -131,7 +132,7 @@ def test_resume_with_a_checkpoint_that_does_not_fit(name, cli, tiny_train, finis
 
 
 def test_resume_from_a_folder(cli, tiny_train, finished_run):
-    cli(*tiny_train, "--epochs", "2", "--resume", finished_run).failed(1, "no checkpoint at")
+    cli(*tiny_train, "--epochs", "2", "--resume", finished_run).failed(1, "is not a checkpoint: it is a folder")
 
 
 def test_out_below_a_regular_file(cli, tiny_train, tmp_path):

@@ -130,7 +130,7 @@ def _denied(path):
 def test_an_empty_data_variable_is_refused_and_nothing_is_downloaded(cli, finished_run, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("VAE_TUTORIAL_DATA", "")
-    cli("evaluate", finished_run / "checkpoint.pt").failed(1, "VAE_TUTORIAL_DATA is set but empty")
+    cli("evaluate", finished_run / "checkpoint.pt").failed(1, "VAE_TUTORIAL_DATA is set but blank")
     assert not (tmp_path / "data").exists()
 
 

@@ -6,6 +6,7 @@ import io
 import math
 import os
 import signal
+import stat
 import tempfile
 import threading
 import warnings
@@ -23,6 +24,8 @@ from .model import VAE
 
 CHECKPOINT_NAME = "checkpoint.pt"  # the two files a run's folder holds besides its pictures
 METRICS_NAME = "metrics.json"
+ARCHIVE_MAGIC = b"PK\x03\x04"  # torch.save writes a zip archive
+LEGACY_MAGIC = b"\x80\x02\x8a\x0a"  # ... or, before torch 1.6 (or asked to), a pickle that opens with its magic number
 HELD_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 __all__ = ["CHECKPOINT_NAME", "FORMAT", "METRICS_NAME", "atomic_write", "json_safe", "load_checkpoint", "load_model", "model_from_state", "save_checkpoint"]
 
@@ -103,8 +106,7 @@ def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> None:
 def load_checkpoint(path: str | os.PathLike, for_resume: bool = False) -> dict[str, Any]:
     """Read and validate a checkpoint; any problem becomes one CheckpointError."""
     path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"no checkpoint at {path}" + (" (it is a folder)" if path.is_dir() else ""))
+    _refuse_non_checkpoint(path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # torch warns about pickle protocols on stderr
@@ -113,6 +115,25 @@ def load_checkpoint(path: str | os.PathLike, for_resume: bool = False) -> dict[s
         raise CheckpointError(f"{path} is not a readable checkpoint ({_reason(err)})") from err
     check_fields(state, path, for_resume)
     return state
+
+
+def _refuse_non_checkpoint(path: Path) -> None:
+    """Refuse, unread, what no torch.save writes: no file, a folder, device or pipe, a file that opens otherwise."""
+    try:
+        info = path.stat()
+    except OSError:
+        raise CheckpointError(f"no checkpoint at {path}") from None
+    if not stat.S_ISREG(info.st_mode):
+        what = "a folder" if stat.S_ISDIR(info.st_mode) else "a device, pipe or socket"
+        raise CheckpointError(f"{path} is not a checkpoint: it is {what}, not a file")
+    try:
+        with path.open("rb") as file:
+            head = file.read(len(ARCHIVE_MAGIC))
+    except OSError as err:
+        raise CheckpointError(f"cannot read the checkpoint {path}: {err.strerror or err}") from err
+    if head not in (ARCHIVE_MAGIC, LEGACY_MAGIC):
+        what = "it is empty" if not head else "it is not the zip archive torch.save writes"
+        raise CheckpointError(f"{path} is not a checkpoint: {what}")
 
 
 def _reason(err: Exception) -> str:

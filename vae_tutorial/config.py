@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import Field, asdict, dataclass, field, fields
+from pathlib import Path
+
+from .errors import ConfigError
 
 ARCHITECTURES = ("mlp", "conv")
 LIKELIHOODS = ("bernoulli", "continuous-bernoulli", "gaussian")  # p(x|z), see likelihoods.py
@@ -15,6 +19,9 @@ MAX_COMPONENTS = 100_000
 MAX_WIDTH = 10_000_000  # latent or hidden units: far beyond any machine's memory, well inside what torch can index
 MIN_SIGMA = 1e-4  # the smallest fixed decoder sigma: far below a grey level's step, far above float32's overflow
 GAMMA_DEFAULT = 1000.0  # Burgess et al. (2018)'s weight of |KL - C|
+MAX_FLOAT = 1e38  # the model computes in float32 (largest 3.4e38): a setting beyond it overflows there, or is lost
+IN_FLOAT32 = f" and at most {MAX_FLOAT:g} (the model computes in float32)"
+SWITCH = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False, "": False}  # any case
 FLOAT_FIELDS = ("lr", "beta", "capacity_max", "gamma", "free_bits", "tc_weight")  # stored as floats, so that beta=4 and beta=4.0 are one run
 
 
@@ -72,7 +79,7 @@ class ModelConfig:
         if self.gaussian_sigma is not None:
             _require(_finite(self.gaussian_sigma) and self.gaussian_sigma >= MIN_SIGMA,
                      f"gaussian sigma must be a finite number >= {MIN_SIGMA:g} (grey levels come in steps of 1/255; "
-                     f"a smaller sigma makes the loss overflow), got {self.gaussian_sigma}")
+                     f"a smaller sigma makes the loss overflow){IN_FLOAT32}, got {self.gaussian_sigma}")
             _require(self.likelihood == "gaussian", "a fixed sigma (--gaussian-sigma) needs the gaussian likelihood (--likelihood gaussian)")
         _require(isinstance(self.conditional, bool), f"conditional must be true or false, got {self.conditional!r}")
         _require(self.prior in PRIORS, f"prior must be one of {', '.join(PRIORS)}, got {self.prior!r}")
@@ -133,14 +140,14 @@ class TrainConfig:
                 object.__setattr__(self, name, float(value) + 0.0)  # ints as floats; -0.0 as 0.0 (one run, one name)
         _require(_is_int(self.epochs) and self.epochs >= 1, f"epochs must be an integer >= 1, got {self.epochs}")
         _require(_is_int(self.batch_size) and self.batch_size >= 1, f"batch size must be an integer >= 1, got {self.batch_size}")
-        _require(_finite(self.lr) and self.lr > 0, f"learning rate must be a finite number > 0, got {self.lr}")
-        _require(_finite(self.beta) and self.beta >= 0, f"beta must be a finite number >= 0, got {self.beta}")
+        _require(_finite(self.lr) and self.lr > 0, f"learning rate must be a finite number > 0{IN_FLOAT32}, got {self.lr}")
+        _require(_finite(self.beta) and self.beta >= 0, f"beta must be a finite number >= 0{IN_FLOAT32}, got {self.beta}")
         _require(_is_int(self.warmup_steps) and self.warmup_steps >= 0, f"warm-up steps must be >= 0, got {self.warmup_steps}")
         _require(_is_int(self.capacity_steps) and self.capacity_steps >= 0, f"capacity steps must be >= 0, got {self.capacity_steps}")
         if self.capacity_max is not None:
-            _require(_finite(self.capacity_max) and self.capacity_max >= 0, f"capacity must be a finite number >= 0, got {self.capacity_max}")
-        _require(_finite(self.gamma) and self.gamma >= 0, f"gamma must be a finite number >= 0, got {self.gamma}")
-        _require(_finite(self.free_bits) and self.free_bits >= 0, f"free bits must be a finite number >= 0, got {self.free_bits}")
+            _require(_finite(self.capacity_max) and self.capacity_max >= 0, f"capacity must be a finite number >= 0{IN_FLOAT32}, got {self.capacity_max}")
+        _require(_finite(self.gamma) and self.gamma >= 0, f"gamma must be a finite number >= 0{IN_FLOAT32}, got {self.gamma}")
+        _require(_finite(self.free_bits) and self.free_bits >= 0, f"free bits must be a finite number >= 0{IN_FLOAT32}, got {self.free_bits}")
         _require(self.free_bits == 0 or self.capacity_max is None, "free bits (--free-bits) and a capacity target (--capacity) are two objectives: choose one")
         if self.capacity_max is None:
             _require(self.capacity_steps == 0 and self.gamma == GAMMA_DEFAULT,
@@ -229,4 +236,28 @@ def _is_int(value: object) -> bool:
 
 
 def _finite(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    """A number float32 can hold (with room for exp(log(value))): a larger one overflows in the model."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and abs(value) <= MAX_FLOAT
+
+
+def env_switch(name: str) -> bool:
+    """An on/off environment variable: 1, true or yes (any case) is on; 0, false, no, empty or unset is off.
+
+    Anything else (on, y, 2, 1.0) is refused in one line, never read as off.
+    """
+    text = os.environ.get(name, "")
+    value = SWITCH.get(text.strip().lower())
+    if value is None:
+        raise ConfigError(f"{name}={text!r} is neither on (1, true or yes) nor off (0, false, no, or unset): "
+                          "set one of these")
+    return value
+
+
+def env_path(name: str) -> Path | None:
+    """A path (a folder, a file) named by an environment variable, or None when unset; set but blank is refused."""
+    text = os.environ.get(name)
+    if text is None:
+        return None
+    if not text.strip():
+        raise ConfigError(f"{name} is set but blank ({text!r}): set it to a folder, or unset it for the default")
+    return Path(text)

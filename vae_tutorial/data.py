@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 
 from . import sprites
-from .config import DATASETS
+from .config import DATASETS, env_path
 from .errors import DataError, first_line
 
 DATA_ENV_VAR = "VAE_TUTORIAL_DATA"
@@ -74,12 +74,9 @@ def resolve_data_root(data_dir: str | os.PathLike | None = None) -> tuple[Path, 
     """
     if data_dir is not None:
         return Path(data_dir), False
-    from_env = os.environ.get(DATA_ENV_VAR)
+    from_env = env_path(DATA_ENV_VAR)  # set but blank is refused: never ./data in its place
     if from_env is not None:
-        if not from_env.strip():
-            raise DataError(f"{DATA_ENV_VAR} is set but empty: set it to the folder that holds FashionMNIST/raw/, "
-                            "or unset it to use ./data")
-        return Path(from_env), False
+        return from_env, False
     return Path(DEFAULT_DATA_DIR), True
 
 

@@ -8,12 +8,15 @@ import torch
 
 from .config import ModelConfig
 from .errors import DeviceError, first_line
+from .losses import MIXTURE_BLOCK
 from .model import VAE
 
 TRAINING_COPIES = 4  # weights, gradients and Adam's two moments, each as large as the model
 ACTIVATION_COPIES = 3  # each layer's output, kept for the backward pass, its gradient, and a temporary beside them
 FLOAT_BYTES = 4  # float32
 DATA_IMAGES = 70_000  # Fashion-MNIST's training and test images, held in memory as float32 for the whole run
+WIDE_BYTES = 8  # float64: a mixture's log density is computed in it (losses.log_gaussian_mixture)
+MIXTURE_COPIES = 6  # (codes, J) matrices of a mixture's log density alive at once: its terms, and their gradients
 
 
 def pick_device(name: str = "auto") -> torch.device:
@@ -59,10 +62,36 @@ def parameter_count(config: ModelConfig) -> int:
 
 
 def training_bytes(config: ModelConfig, batch_size: int) -> int:
-    """Memory one training step needs: weights, gradients, Adam's moments, activations at this batch size, the data."""
+    """Memory one training step needs: weights, gradients, Adam's moments, activations at this batch size, the data,
+    and a learned prior's KL term (prior_bytes)."""
     parameters, per_image = model_sizes(config)
     activations = ACTIVATION_COPIES * per_image * max(batch_size, 1000)  # 1000: the test set is scored in batches of 1000
-    return FLOAT_BYTES * (TRAINING_COPIES * parameters + activations + DATA_IMAGES * config.num_pixels)
+    model = FLOAT_BYTES * (TRAINING_COPIES * parameters + activations + DATA_IMAGES * config.num_pixels)
+    return model + prior_bytes(config, batch_size)
+
+
+def prior_bytes(config: ModelConfig, batch_size: int) -> int:
+    """Memory a learned prior's KL term needs beyond the model: (codes, J) matrices in float64 for a batch with
+    its gradients (evaluation goes through blocks of MIXTURE_BLOCK numbers), and a VampPrior's encoder run on
+    its J pseudo-inputs at every step. 0 for the standard normal (its KL is in closed form)."""
+    if config.prior == "standard":
+        return 0
+    components = config.prior_components
+    mixture = WIDE_BYTES * MIXTURE_COPIES * max(components * batch_size, min(components * 1000, MIXTURE_BLOCK))
+    if config.prior != "vamp":
+        return mixture
+    _, per_image = model_sizes(config)
+    return mixture + FLOAT_BYTES * ACTIVATION_COPIES * components * (per_image // 2)  # the encoder: about half
+
+
+def what_helps(config: ModelConfig, batch_size: int, resumed: bool = False) -> str:
+    """The settings that would shrink a run that does not fit, the largest part first (a resumed run's are fixed)."""
+    flags = "a smaller --batch-size, --hidden-dim or --latent-dim"
+    parameters, per_image = model_sizes(config)
+    network = FLOAT_BYTES * (TRAINING_COPIES * parameters + ACTIVATION_COPIES * per_image * max(batch_size, 1000))
+    if prior_bytes(config, batch_size) > network:  # the prior's part outweighs the networks' own: J is what to cut
+        flags = f"fewer --prior-components (this {config.prior} prior has {config.prior_components:,}) or a smaller --batch-size"
+    return f"a resumed run keeps its checkpoint's settings: start a new run with {flags}" if resumed else f"choose {flags}"
 
 
 def available_bytes(device: torch.device) -> int | None:
@@ -82,14 +111,15 @@ def available_bytes(device: torch.device) -> int | None:
         return None
 
 
-def check_model_fits(config: ModelConfig, device: torch.device, batch_size: int = 1) -> None:
-    """Refuse, before allocating anything, a model (and batch) whose training cannot fit in memory."""
+def check_model_fits(config: ModelConfig, device: torch.device, batch_size: int = 1, resumed: bool = False) -> None:
+    """Refuse, before allocating anything, a model (and batch) whose training cannot fit in memory; say what helps."""
     needed = training_bytes(config, batch_size)
     free = available_bytes(device)
     if free is not None and needed > free:
-        raise DeviceError(f"training a model of latent dim {config.latent_dim} and hidden dim {config.hidden_dim} "
+        prior = f", a {config.prior} prior of {config.prior_components:,} components" if config.prior != "standard" else ""
+        raise DeviceError(f"training a model of latent dim {config.latent_dim} and hidden dim {config.hidden_dim}{prior} "
                           f"with batches of {batch_size} needs about {needed / 2**30:.1f} GiB, and {device.type} has "
-                          f"{free / 2**30:.1f} GiB free: choose a smaller --batch-size, --hidden-dim or --latent-dim")
+                          f"{free / 2**30:.1f} GiB free: {what_helps(config, batch_size, resumed)}")
 
 
 def out_of_memory(err: BaseException) -> bool:

@@ -1,5 +1,23 @@
 """Errors a user can cause and fix; the command line prints them as one line."""
 
+import re
+
+# What a terminal would act on rather than show: C0 and C1 control characters (an escape sequence can set the
+# window title or clear the screen; a carriage return hides the start of a line) and the bidirectional overrides
+# (they reorder what follows). A message names paths and values the user chose, so each such character is shown
+# escaped (\x1b), as the streams already escape what their encoding cannot spell.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str, newlines: bool = False) -> str:
+    """text with every control character escaped (\\x1b, \\r, \\n); with newlines, line breaks are kept."""
+    def escape(match: re.Match) -> str:
+        char = match.group()
+        return char if newlines and char == "\n" else char.encode("unicode_escape").decode("ascii")
+
+    return _UNPRINTABLE.sub(escape, text)
+
+
 
 def first_line(err: BaseException) -> str:
     """The first line of an error's message, or its type's name when the message is empty."""

@@ -17,6 +17,7 @@ import torch
 from .sampling import reparameterize
 
 LOG_2PI = math.log(2 * math.pi)
+MIXTURE_BLOCK = 1 << 20  # numbers in one (codes, components) matrix of log_gaussian_mixture: 8 MB in float64
 
 
 class Likelihood(Protocol):
@@ -115,18 +116,32 @@ def log_gaussian_mixture(
     z: (..., D); means, logvars: (J, D); log_weights: (J,), log pi, or None for equal weights. The aggregate posterior (eq. aggregate)
     and the mixture priors (eq. mixture-lse) are both this. sum_d (z_d - mean_jd)^2 / var_jd is expanded
     into two matrix products, so no (..., J, D) tensor is formed; in float64 because the expanded terms are
-    large and cancel near a narrow component (float32 on MPS, which has no float64).
+    large and cancel near a narrow component (float32 on MPS, which has no float64). The codes go through in
+    blocks of at most MIXTURE_BLOCK / J, so that a mixture of many components never forms a (codes, J) matrix
+    larger than MIXTURE_BLOCK numbers (the test set is scored 1,000 images at a time, the IWAE 5,000 codes).
     """
     wide = torch.float32 if z.device.type == "mps" else torch.float64
     z, means, logvars = z.to(wide), means.to(wide), logvars.to(wide)
     precision = torch.exp(-logvars)  # (J, D)
-    squared = (z.pow(2) @ precision.T  # (..., D) @ (D, J) -> (..., J)
-               - 2 * z @ (means * precision).T
-               + (means.pow(2) * precision).sum(dim=-1))  # (J,)
-    log_components = -0.5 * (LOG_2PI * z.shape[-1] + logvars.sum(dim=-1) + squared.clamp_min(0))  # (..., J)
+    scaled_means = means * precision  # (J, D)
+    offset = LOG_2PI * z.shape[-1] + logvars.sum(dim=-1)  # (J,)
+    centre = (means.pow(2) * precision).sum(dim=-1)  # (J,)
+    log_weights = None if log_weights is None else log_weights.to(wide)
+    codes = z.reshape(-1, z.shape[-1])  # (..., D) -> (N, D)
+    rows = max(1, MIXTURE_BLOCK // means.shape[0])
+    blocks = [_log_mixture_block(codes[start:start + rows], precision, scaled_means, centre, offset, log_weights)
+              for start in range(0, codes.shape[0], rows)]
+    log_p = torch.cat(blocks) if len(blocks) != 1 else blocks[0]  # (N,)
+    return log_p.reshape(z.shape[:-1])  # (N,) -> (...)
+
+
+def _log_mixture_block(z, precision, scaled_means, centre, offset, log_weights) -> torch.Tensor:
+    """log_gaussian_mixture of (n, D) codes: the expansion of sum_d (z_d - mean_jd)^2 / var_jd -> (n,)."""
+    squared = z.pow(2) @ precision.T - 2 * z @ scaled_means.T + centre  # (n, D) @ (D, J) -> (n, J)
+    log_components = -0.5 * (offset + squared.clamp_min(0))  # (n, J)
     if log_weights is None:  # 1/J each, log J subtracted in the wide dtype
-        return torch.logsumexp(log_components, dim=-1) - math.log(means.shape[0])  # (..., J) -> (...)
-    return torch.logsumexp(log_components + log_weights.to(wide), dim=-1)  # (..., J) -> (...)
+        return torch.logsumexp(log_components, dim=-1) - math.log(precision.shape[0])  # (n, J) -> (n,)
+    return torch.logsumexp(log_components + log_weights, dim=-1)  # (n, J) -> (n,)
 
 
 def gaussian_entropy(logvar: torch.Tensor) -> torch.Tensor:

@@ -88,10 +88,11 @@ def fit(
         history = restore_run(state, resume, model, optimizer, shuffle_rng, noise_rng, train_config.seed + 1)
     step = history[-1]["step"] if history else 0  # optimisation steps taken so far (for the schedules)
     hint = "a resumed run keeps its --lr: start a new run with a smaller one" if state else "try a smaller --lr"
+    first_step = step  # this call's first update: a loss that is not finite before it is not the learning rate's
     for epoch in range(len(history) + 1, train_config.epochs + 1):
         start = time.perf_counter()
         train_means, step = _train_epoch(model, optimizer, train_data, train_config, step, shuffle_rng, noise_rng,
-                                         progress, epoch, hint)
+                                         progress, epoch, hint, first_step)
         seconds = time.perf_counter() - start
         test = evaluate_elbo(model, test_data.images, labels=test_data.labels)  # the negative ELBO (beta = 1)
         if not all(math.isfinite(v) for v in test.values()):  # never saved, so never "the last good checkpoint"
@@ -116,7 +117,7 @@ def _schedule(config: TrainConfig, step: int) -> dict:
     return {"beta": beta_at(step, config.beta, config.warmup_steps)}
 
 
-def _train_epoch(model, optimizer, data, config, step, shuffle_rng, noise_rng, progress, epoch, hint):
+def _train_epoch(model, optimizer, data, config, step, shuffle_rng, noise_rng, progress, epoch, hint, first_step=0):
     """One pass over the training data.
 
     Returns per-image means of the negative ELBO (loss = recon + KL), its parts,
@@ -149,10 +150,13 @@ def _train_epoch(model, optimizer, data, config, step, shuffle_rng, noise_rng, p
         batch_sums = torch.stack([recon + kl, recon, kl, objective.detach() * x.shape[0]]).cpu().double()  # MPS has no float64
         if not torch.isfinite(batch_sums).all():
             elbo_finite = bool(torch.isfinite(batch_sums[:3]).all())
-            if elbo_finite and config.capacity_max is not None:
-                advice = "try a smaller --gamma"
-            elif step == 0:  # no update has been made: the learning rate cannot be the cause
-                advice = "this is before any update, so the settings or the data make it so, not the learning rate"
+            if elbo_finite and config.capacity_max is not None:  # a resumed run keeps its --gamma, as its --lr
+                advice = ("a resumed run keeps its --gamma: start a new run with a smaller one" if first_step
+                          else "try a smaller --gamma")
+            elif step == first_step:  # no update has been made by this run (fresh or resumed): not the learning rate
+                advice = ("this is before any update, so the settings or the data make it so, not the learning rate"
+                          + (" (a resumed run's weights are those of its checkpoint: check the data, --data-dir)"
+                             if first_step else ""))
             else:
                 advice = hint
             raise TrainingDiverged(f"the loss became {batch_sums[3].item() / x.shape[0]} at epoch {epoch}, step {step}; "

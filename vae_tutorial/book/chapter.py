@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import ModelConfig, TrainConfig
+from ..config import ModelConfig, TrainConfig, env_switch
 from ..data import DATA_ENV_VAR, Split, load_split
 from ..runs.cache import CACHE_ENV_VAR, cached_fit
 from ..runs.runtime import tune_for_cpu
@@ -41,8 +41,8 @@ class Budget:
 
 
 def budget() -> Budget:
-    """Quick mode when $VAE_TUTORIAL_QUICK is 1/true/yes, else full mode."""
-    quick = os.environ.get(QUICK_ENV_VAR, "").strip().lower() in ("1", "true", "yes")
+    """Quick mode when $VAE_TUTORIAL_QUICK is 1/true/yes, full mode when 0/false/no/empty/unset; refused otherwise."""
+    quick = env_switch(QUICK_ENV_VAR)
     if quick:
         return Budget(quick=True, subset=4000, epochs=3, reference_epochs=2, sweep_epochs=3, latent2d_epochs=3,
                       prior_epochs=10, prior2d_epochs=10)

@@ -18,17 +18,18 @@ from __future__ import annotations
 
 import ast
 import inspect
-import os
 import sys
 import textwrap
 from types import TracebackType
+
+from ..config import env_switch
 
 SOLUTIONS_ENV_VAR = "VAE_TUTORIAL_SOLUTIONS"
 
 
 def checking_solutions() -> bool:
     """True where the build or the test suite runs the chapters: the reference answers are checked."""
-    return os.environ.get(SOLUTIONS_ENV_VAR, "").strip().lower() in ("1", "true", "yes")
+    return env_switch(SOLUTIONS_ENV_VAR)  # 1/true/yes or 0/false/no/empty/unset; anything else is refused
 
 
 class Unanswered(Exception):

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import io
-import os
 
 import torch
 
+from ..config import env_path
 from ..model import VAE
 from .site_explorer import ASSETS_ENV_VAR, export
 
@@ -70,8 +70,8 @@ def latent_plane_explorer(model: VAE, codes: torch.Tensor, labels: torch.Tensor,
     codes: (N, 2) posterior means to scatter, labels: (N,) their classes, description: what the
     model is, in a sentence. The book build sets $VAE_TUTORIAL_SITE_ASSETS; without it, the widget.
     """
-    folder = os.environ.get(ASSETS_ENV_VAR)
-    if not folder:
+    folder = env_path(ASSETS_ENV_VAR)  # set by the book build; set but blank is refused
+    if folder is None:
         return latent_explorer(model)
     from IPython.display import HTML
 

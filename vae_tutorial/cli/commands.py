@@ -10,20 +10,21 @@ import os
 import sys
 from pathlib import Path
 
-from ..checkpoint import atomic_write, json_safe, load_checkpoint, load_model
+from ..checkpoint import atomic_write, json_safe, load_checkpoint, load_model, model_from_state
 from ..config import EvalConfig, ModelConfig, TrainConfig, describe
 from ..data import DATA_ENV_VAR, binarized_test_split, load_data
-from ..device import check_model_fits, out_of_memory, pick_device
-from ..errors import ConfigError, DeviceError, Interrupted, OutputError, TrainingDiverged, VAETutorialError, first_line
+from ..device import check_model_fits, out_of_memory, pick_device, what_helps
+from ..errors import (ConfigError, DeviceError, Interrupted, OutputError, TrainingDiverged, VAETutorialError, first_line,
+                      printable)
 from ..evaluate import iwae_seconds_estimate
 from ..model import VAE
 from ..resume import resumed_configs
-from ..runs.folder import CHECKPOINT_NAME, METRICS_NAME, RUN_FILES, claimed_folder
+from ..runs.folder import CHECKPOINT_NAME, METRICS_NAME, PICTURES, RUN_FILES, claimed_folder, file_identity
 from ..runs.pictures import save_reconstructions, save_samples
 from ..runs.report import evaluate_checkpoint, format_report
 from ..runs.sweep import markdown_table, plot_rate_distortion, sweep_betas, write_table
 from ..runs.targets import SWEEP_FILES, json_target, refuse_owned_folder
-from ..train import fit
+from ..train import FitResult, fit
 from .options import config_values, flag_names
 
 RESUME_MAY_CHANGE = ("epochs", "device", "data_dir")  # a resumed run keeps every other setting of its checkpoint
@@ -44,10 +45,11 @@ def default_run_name(model_config: ModelConfig, train_config: TrainConfig) -> st
     return f"{model_config.arch}-z{model_config.latent_dim}-beta{train_config.beta:g}-seed{train_config.seed}"
 
 
-def say(text: str) -> None:
-    """Print a line; a reader that went away (`| head -1`) silences the output, it does not stop the work."""
+def say(text: str, lines: bool = False) -> None:
+    """Print a line (with lines, a block of them), control characters escaped (a path may hold any); a reader that
+    went away (`| head -1`) silences the output, it does not stop the work."""
     try:
-        print(text, flush=True)
+        print(printable(text, newlines=lines), flush=True)
     except (OSError, ValueError):  # BrokenPipeError, or stdout closed
         try:
             devnull = os.open(os.devnull, os.O_WRONLY)
@@ -70,52 +72,95 @@ def print_epoch(record: dict, _model) -> None:
         f"(recon {record['test_recon']:7.2f}, KL {record['test_kl']:6.2f})  {record['epoch_seconds']:5.1f}s")
 
 
-def kept(out: Path) -> str:
-    """What survives in `out`: its checkpoint and the epoch it holds, or nothing."""
+def kept(out: Path, trained: bool = False) -> str:
+    """What survives in `out`: its checkpoint and the epoch it holds, or nothing; trained: every epoch asked for
+    is in it, and a picture it lacks can be made from it (a resume that asks for no more epochs writes them)."""
+    checkpoint = out / CHECKPOINT_NAME
     try:
-        epoch = load_checkpoint(out / CHECKPOINT_NAME)["history"][-1]["epoch"]
+        epoch = load_checkpoint(checkpoint)["history"][-1]["epoch"]
     except (VAETutorialError, IndexError, KeyError, TypeError):
         return "no checkpoint was saved"
-    return f"the last good checkpoint is {out / CHECKPOINT_NAME} (epoch {epoch})"
+    missing = [name for name in PICTURES if not (out / name).exists()]
+    if trained and missing:
+        return (f"the checkpoint {checkpoint} holds all {epoch} epochs, but {' and '.join(missing)} "
+                f"{'was' if len(missing) == 1 else 'were'} not written: write them with "
+                f"`vae-tutorial train --resume {checkpoint} --epochs {epoch}`")
+    return f"the last good checkpoint is {checkpoint} (epoch {epoch})"
+
+
+def missing_pictures(out: Path, resume: str) -> list[str]:
+    """The pictures a finished run in its own folder lacks (stopped while they were written): a resume makes them."""
+    try:
+        own_folder = os.path.samefile(out, Path(resume).parent)
+    except OSError:
+        return []
+    return [name for name in PICTURES if not (out / name).exists()] if own_folder else []
+
+
+def write_pictures(model, test_data, out: Path, names: tuple[str, ...] = PICTURES) -> None:
+    """reconstructions.png and samples.png of a trained model (each written atomically)."""
+    if "reconstructions.png" in names:
+        save_reconstructions(model, test_data.images[:16], out / "reconstructions.png", test_data.labels[:16])
+    if "samples.png" in names:
+        save_samples(model, out / "samples.png")
 
 
 def run_training(args: argparse.Namespace, beta: float, out: Path | None, resume: str | None = None) -> tuple:
-    """Train one model into `out`, then write its pictures; returns (out, FitResult)."""
-    model_config, train_config = configs_from_args(args, beta)
-    device = pick_device(args.device)  # every check before the output folder is made
-    state = None
-    if resume:  # the run goes on with the checkpoint's own settings
+    """Train one model into `out`, then write its pictures; returns (out, FitResult).
+
+    A resumed run whose checkpoint has every epoch asked for, in its own folder that lacks a picture (a run
+    stopped while writing them), writes the missing pictures and trains nothing (FitResult.cached).
+    """
+    state, identity, pictures_only = None, None, []
+    if resume:  # the run goes on with the checkpoint's own settings; the flags typed beside it must agree with them
+        identity = file_identity(resume)
         state = load_checkpoint(resume, for_resume=True)  # read once: fit() is handed this state
-        model_config, train_config = resumed_configs(state, train_config, resume)
+        if file_identity(resume) != identity:
+            raise ConfigError(f"{resume} changed while it was read (another run is writing it): resume it when "
+                              "that run is done")
+        requested = TrainConfig(epochs=args.epochs, device=args.device, data_dir=args.data_dir)
+        model_config, train_config = resumed_configs(state, requested, resume)
         refuse_changed_settings(args, (model_config, train_config), resume)
-        done = len(state["history"])
-        if done >= train_config.epochs:
-            raise ConfigError(f"{resume} has already trained {done} epochs: ask for more with --epochs")
         out = out or Path(resume).parent
+        done = len(state["history"])
+        pictures_only = missing_pictures(out, resume) if done == train_config.epochs else []
+        if done >= train_config.epochs and not pictures_only:
+            raise ConfigError(f"{resume} has already trained {done} epochs: ask for more with --epochs")
+    else:
+        model_config, train_config = configs_from_args(args, beta)
+    device = pick_device(train_config.device)  # every check before the output folder is made
     out = out or Path("runs") / default_run_name(model_config, train_config)
     refuse_owned_folder(out)
-    check_model_fits(model_config, device, train_config.batch_size)
+    check_model_fits(model_config, device, train_config.batch_size, resumed=bool(resume))
     download = True if args.download else None
-    train_data, test_data = (load_data(args.data, train, args.data_dir, download) for train in (True, False))
-    with claimed_folder(out, continuing=Path(resume) if resume else None):
-        say(f"training a {describe(model_config, train_config)} on "
-            f"{len(train_data.head(train_config.subset))} images, {device}; writing to {out}")
+    train_data, test_data = (load_data(train_config.data, train, args.data_dir, download)  # a resumed run's own
+                             for train in (True, False))
+    trained = bool(pictures_only)  # every epoch asked for is in the checkpoint
+    with claimed_folder(out, continuing=(Path(resume), identity) if resume else None):  # checked under the lock
         try:
+            if pictures_only:
+                say(f"{resume} holds all {done} epochs; writing the missing {' and '.join(pictures_only)} to {out}")
+                result = FitResult(model_from_state(state, resume, device), state["history"], cached=True)
+                write_pictures(result.model, test_data, out, tuple(pictures_only))
+                return out, result
+            say(f"training a {describe(model_config, train_config)} on "
+                f"{len(train_data.head(train_config.subset))} images, {device}; writing to {out}")
             result = fit(model_config, train_config, train_data, test_data, out_dir=out, resume=resume,
                          resume_state=state, callback=print_epoch, progress=show_progress(args))
-            save_reconstructions(result.model, test_data.images[:16], out / "reconstructions.png", test_data.labels[:16])
-            save_samples(result.model, out / "samples.png")
+            trained = True
+            write_pictures(result.model, test_data, out)
         except KeyboardInterrupt as err:
-            raise Interrupted(f"interrupted: {kept(out)}", exit_code_of(err)) from err
+            raise Interrupted(f"interrupted: {kept(out, trained)}", exit_code_of(err)) from err
         except OSError as err:
-            raise OutputError(f"cannot write to {out}: {err.strerror or err}; {kept(out)}") from err
+            raise OutputError(f"cannot write to {out}: {err.strerror or err}; {kept(out, trained)}") from err
         except (TrainingDiverged, OutputError) as err:
-            raise type(err)(f"{err}; {kept(out)}") from err
+            raise type(err)(f"{err}; {kept(out, trained)}") from err
         except (RuntimeError, MemoryError) as err:
             if not out_of_memory(err):
                 raise
-            raise DeviceError(f"ran out of {device.type} memory while training ({first_line(err)[:100]}): use a "
-                              f"smaller --batch-size or --hidden-dim; {kept(out)}") from err
+            raise DeviceError(f"ran out of {device.type} memory while training ({first_line(err)[:100]}): "
+                              f"{what_helps(model_config, train_config.batch_size, bool(resume))}; "
+                              f"{kept(out, trained)}") from err
     return out, result
 
 
@@ -142,8 +187,9 @@ def train(args: argparse.Namespace) -> int:
     """`train`: one model, its checkpoint, metrics and pictures."""
     out, result = run_training(args, args.beta, Path(args.out) if args.out else None, args.resume)
     last = result.history[-1]
+    wrote = "the missing pictures" if result.cached else f"{CHECKPOINT_NAME}, {METRICS_NAME}, {', '.join(PICTURES)}"
     say(f"done: test negative ELBO {last['test_loss']:.2f} nats per image after {last['epoch']} epochs; "
-        f"wrote {CHECKPOINT_NAME}, {METRICS_NAME}, reconstructions.png, samples.png to {out}")
+        f"wrote {wrote} to {out}")
     return 0
 
 
@@ -169,7 +215,7 @@ def evaluate(args: argparse.Namespace) -> int:
             raise
         raise DeviceError(f"ran out of {device.type} memory while evaluating ({first_line(err)[:100]}): "
                           "use a smaller --batch-size; nothing was written") from err
-    say(format_report(results, describe(model_config, train_config)))
+    say(format_report(results, describe(model_config, train_config)), lines=True)
     if target:
         text = (json.dumps(json_safe(results), indent=2, allow_nan=False) + "\n").encode()  # NaN and infinity: null
         try:
@@ -187,7 +233,13 @@ def refuse_slow_iwae(model: VAE, test_data, samples: int, device, allow_slow: bo
     """
     if not samples or allow_slow:
         return
-    seconds = models * iwae_seconds_estimate(model, test_data.images, samples, labels=test_data.labels)
+    try:
+        seconds = models * iwae_seconds_estimate(model, test_data.images, samples, labels=test_data.labels)
+    except (RuntimeError, MemoryError) as err:
+        if not out_of_memory(err):
+            raise
+        raise DeviceError(f"ran out of {device.type} memory timing the IWAE on one batch ({first_line(err)[:100]}): "
+                          f"{what_helps(model.config, 1)}; nothing was written") from err
     if seconds > MAX_EVAL_SECONDS:
         what = f"{models} models" if models > 1 else f"{len(test_data)} test images"
         raise ConfigError(f"IWAE with K={samples} on {what} would take about {seconds / 86400:.1f} days on "
@@ -207,9 +259,9 @@ def sweep(args: argparse.Namespace) -> int:
     train_data, test_data = (load_data(args.data, train, args.data_dir, download) for train in (True, False))
     refuse_slow_iwae(VAE(model_config).to(device), test_data, args.iwae_samples, device, args.allow_slow,
                      models=len(args.betas))
-    if any((out / name).exists() for name in RUN_FILES):
-        raise OutputError(f"{out} holds a training run: choose another --out for the sweep")
     with claimed_folder(out, written=SWEEP_FILES, refuse=False):  # a sweep folder is meant to be reused
+        if any((out / name).exists() for name in RUN_FILES):  # under the lock: a run finishing now counts too
+            raise OutputError(f"{out} holds a training run: choose another --out for the sweep")
         say(f"sweep over beta = {', '.join(f'{b:g}' for b in args.betas)}: {train_config.epochs} epochs each; "
             f"runs cached under {out / 'runs'}")
         try:
@@ -221,6 +273,6 @@ def sweep(args: argparse.Namespace) -> int:
             raise Interrupted(f"interrupted: the finished runs are kept under {out / 'runs'}", exit_code_of(err)) from err
         except OSError as err:
             raise OutputError(f"cannot write to {out}: {err.strerror or err}; finished runs are kept under {out / 'runs'}") from err
-    say(markdown_table(rows))
+    say(markdown_table(rows), lines=True)
     say(f"wrote {csv_path}, {md_path} and {out / 'rate_distortion.png'}")
     return 0

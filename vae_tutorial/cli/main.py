@@ -16,7 +16,7 @@ import threading
 
 from .. import __version__
 from ..config import EvalConfig, ModelConfig, TrainConfig, check_together
-from ..errors import Interrupted, Terminated, VAETutorialError, describe_error
+from ..errors import Interrupted, Terminated, VAETutorialError, describe_error, printable
 from ..runs.runtime import tune_for_cpu
 from .options import add_config_options, config_values, value_parser
 
@@ -28,6 +28,11 @@ class UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
+    """No abbreviated flags, in every command: `--beta` beside `sweep --betas` would be read as a second --betas."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **{**kwargs, "allow_abbrev": False})  # the subcommands' parsers are _Parsers too
+
     def error(self, message: str) -> None:  # argparse would print the usage block and exit
         raise UsageError(f"{self.prog}: {message} (see --help)")
 
@@ -54,7 +59,8 @@ def build_parser(defaults: bool = True) -> argparse.ArgumentParser:
 
     sweep = sub.add_parser("sweep", help="train one model per beta, evaluate each, write a table and a plot")
     add_training_options(sweep, skip=("beta",), defaults=defaults)
-    sweep.add_argument("--betas", type=value_parser(TrainConfig, "beta", "float"), nargs="+", required=True)
+    sweep.add_argument("--betas", type=value_parser(TrainConfig, "beta", "float"), nargs="+", required=True,
+                       action="extend", help="the betas, one model each (--betas typed twice: all of them)")
     sweep.add_argument("--out", default="runs/sweep", type=nonempty, help="folder for the runs, table and plot (default runs/sweep)")
     sweep.add_argument("--iwae-samples", "--iwae_samples", type=value_parser(EvalConfig, "iwae_samples", "int"),
                        default=EvalConfig.iwae_samples, help="K for the IWAE estimate of each model (0 = skip)")
@@ -72,7 +78,13 @@ def nonempty(text: str) -> str:
 
 
 def check_combinations(args: argparse.Namespace) -> None:
-    """Flags that are each valid but refused together (e.g. --free-bits with --capacity): a usage error."""
+    """Flags that are each valid but refused together (e.g. --free-bits with --capacity): a usage error.
+
+    Not with --resume: the run keeps its checkpoint's settings, against which commands.refuse_changed_settings
+    checks every flag typed beside it (the defaults of the others say nothing about that run).
+    """
+    if getattr(args, "resume", None):
+        return
     try:
         built = {config_class: config_class(**config_values(args, config_class)) for config_class in args.config_classes}
         if ModelConfig in built and TrainConfig in built:  # and the settings the two must agree on
@@ -121,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _fail(message: str, code: int) -> int:
     """Print a message as exactly one line on stderr (if there is one); return the exit code."""
-    line = " ".join(part.strip() for part in message.splitlines() if part.strip())
+    line = printable(message.strip())  # one line: a newline, escape sequence or the like in a path is shown escaped
     if sys.stderr is None:  # started with stderr closed (2>&-): the exit code is all that can speak
         return code
     try:

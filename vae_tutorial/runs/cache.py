@@ -16,10 +16,10 @@ from pathlib import Path
 
 from .. import __version__
 from ..checkpoint import FORMAT, atomic_write, load_checkpoint, model_from_state
-from ..config import ModelConfig, TrainConfig, to_dict, variant_tags
+from ..config import ModelConfig, TrainConfig, describe, env_path, to_dict, variant_tags
 from ..data import Split, load_data
 from ..device import pick_device
-from ..errors import CheckpointError
+from ..errors import CheckpointError, TrainingDiverged, printable
 from ..train import CHECKPOINT_NAME, METRICS_NAME, EpochCallback, FitResult, fit
 from .folder import claimed_folder
 from .targets import KEY_NAME
@@ -36,8 +36,8 @@ LATER_DEFAULTS = {"likelihood": "bernoulli", "gaussian_sigma": None, "conditiona
 
 
 def cache_root(root: str | os.PathLike | None = None) -> Path:
-    """The cache folder: the argument, else $VAE_TUTORIAL_CACHE, else ./runs/cache."""
-    return Path(root or os.environ.get(CACHE_ENV_VAR) or Path("runs") / "cache")
+    """The cache folder: the argument, else $VAE_TUTORIAL_CACHE (a folder; set but blank is refused), else ./runs/cache."""
+    return Path(root or env_path(CACHE_ENV_VAR) or Path("runs") / "cache")
 
 
 def data_fingerprint(split: Split) -> str:
@@ -89,8 +89,9 @@ def cached_fit(
     # checked below; another process training this very run (a second chapter, a build) is waited for
     with claimed_folder(out, written=(CHECKPOINT_NAME, METRICS_NAME, KEY_NAME), refuse=False, wait=True):
         state = _readable(checkpoint)  # read once, for a cache hit and for a resume alike
+        if state is not None and not _holds(checkpoint, state, settings):
+            state = None  # set aside, as an unreadable checkpoint is, and trained again
         if state is not None:
-            _check_key(checkpoint, state, settings)
             history = state["history"]
             if history[-1]["epoch"] >= train_config.epochs:
                 model = model_from_state(state, checkpoint, pick_device(train_config.device))
@@ -99,9 +100,17 @@ def cached_fit(
                 return FitResult(model, history, cached=True)
         text = (json.dumps(settings, indent=2, sort_keys=True) + "\n").encode()
         atomic_write(out / KEY_NAME, lambda file: file.write(text))
-        return fit(model_config, train_config, train_data, test_data, out_dir=out,
-                   resume=checkpoint if state is not None else None, resume_state=state, callback=callback,
-                   progress=progress)
+        try:
+            return fit(model_config, train_config, train_data, test_data, out_dir=out,
+                       resume=checkpoint if state is not None else None, resume_state=state, callback=callback,
+                       progress=progress)
+        except BaseException as err:
+            if not checkpoint.exists():  # no epoch was saved: no folder holding only its key is left behind
+                (out / KEY_NAME).unlink(missing_ok=True)
+            if isinstance(err, TrainingDiverged):  # which of a sweep's or a chapter's models, and what is kept
+                kept = f"its last good epoch is kept in {out}" if checkpoint.exists() else "nothing was cached"
+                raise TrainingDiverged(f"training the {describe(model_config, train_config)}: {err}; {kept}") from err
+            raise
 
 
 def _readable(checkpoint: Path) -> dict | None:
@@ -111,15 +120,17 @@ def _readable(checkpoint: Path) -> dict | None:
     try:
         return load_checkpoint(checkpoint, for_resume=True)
     except CheckpointError as err:
-        aside = checkpoint.with_name(checkpoint.name + ".unreadable")
-        checkpoint.replace(aside)
-        print(f"note: the cached run in {checkpoint.parent} could not be read ({err}); it was moved to {aside.name} "
-              "and the model is trained again", file=sys.stderr, flush=True)
+        _set_aside(checkpoint, f"could not be read ({err})")
         return None
 
 
-def _check_key(checkpoint: Path, state: dict, settings: dict) -> None:
-    """Refuse a cached run unless its folder's key and its own settings are exactly the ones asked for."""
+def _holds(checkpoint: Path, state: dict, settings: dict) -> bool:
+    """True when the folder's key and the checkpoint's own settings are exactly the ones asked for.
+
+    The folder is named by a digest of the key, so a key that differs was damaged (cut short, edited, lost),
+    and a checkpoint whose settings differ was put there from elsewhere: either way the run cannot be
+    trusted, and is set aside (*.unreadable) and trained again, as an unreadable checkpoint is.
+    """
     key_path = checkpoint.parent / KEY_NAME
     try:
         saved = json.loads(key_path.read_bytes()[:MAX_KEY_BYTES])
@@ -127,6 +138,22 @@ def _check_key(checkpoint: Path, state: dict, settings: dict) -> None:
         saved = None
     stored = {**state["model_config"], **{k: v for k, v in state["train_config"].items() if k not in IGNORED}}
     expected = {k: v for k, v in settings.items() if k in stored}
-    if saved != settings or {k: stored[k] for k in expected} != expected:
-        raise CheckpointError(f"the cached run {checkpoint.parent} does not hold the run asked for (another version "
-                              f"or other data or settings): delete that folder to train it again")
+    if saved != settings:
+        why = "has no key.json" if not key_path.exists() else "has a damaged key.json"
+    elif {k: stored[k] for k in expected} != expected:
+        why = "holds a checkpoint of other settings"
+    else:
+        return True
+    _set_aside(checkpoint, why)
+    return False
+
+
+def _set_aside(checkpoint: Path, why: str) -> None:
+    """Move a cached run's checkpoint (and its key) aside as *.unreadable, and say so on stderr."""
+    names = []
+    for path in (checkpoint, checkpoint.parent / KEY_NAME):
+        if path.exists() or path.is_symlink():
+            path.replace(path.with_name(path.name + ".unreadable"))
+            names.append(path.name + ".unreadable")
+    print(printable(f"note: the cached run in {checkpoint.parent} {why}; it was moved to {' and '.join(names)} "
+                    "and the model is trained again"), file=sys.stderr, flush=True)

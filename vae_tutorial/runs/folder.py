@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,15 +20,25 @@ class FolderError(VAETutorialError):
     """The output folder cannot be written, is in use, or holds another run."""
 
 
+def file_identity(path: str | os.PathLike) -> tuple | None:
+    """Which file a path names now, and which version of it: a rewrite (atomic or in place) changes it; None if absent."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns
+
+
 @contextmanager
 def claimed_folder(
-    out: Path, continuing: Path | None = None, written: tuple[str, ...] = RUN_FILES, refuse: bool = True,
+    out: Path, continuing: tuple[Path, tuple | None] | None = None, written: tuple[str, ...] = RUN_FILES, refuse: bool = True,
     wait: bool = False,
 ) -> Iterator[Path]:
     """Hold an exclusive claim on `out` for the whole run.
 
     With refuse, a folder that holds any of `written` is refused unless the run
-    continues the checkpoint `continuing` found there; cleans temporary files that killed
+    continues the checkpoint found there, exactly as it read it: `continuing` is (its path, its file_identity
+    when read), checked here under the lock, so a run that rewrote it meanwhile is never overwritten; cleans temporary files that killed
     writes left; removes the folders it created if the run fails before
     writing anything into them. With wait, a folder in use is waited for (the cache: the other
     process is training the very model asked for), not refused.
@@ -104,13 +115,19 @@ def _clean_orphans(out: Path, written: tuple[str, ...]) -> None:
             orphan.unlink(missing_ok=True)
 
 
-def _refuse_other_run(out: Path, continuing: Path | None, written: tuple[str, ...]) -> None:
+def _refuse_other_run(out: Path, continuing: tuple[Path, tuple | None] | None, written: tuple[str, ...]) -> None:
     found = [name for name in written if (out / name).exists()]
     if not found:
         return
     checkpoint = out / CHECKPOINT_NAME
-    if continuing is not None and checkpoint.exists() and os.path.samefile(checkpoint, continuing):
-        return
+    if checkpoint.exists() and not stat.S_ISREG(checkpoint.stat().st_mode):  # /dev/zero, a pipe, a folder: no run
+        raise FolderError(f"{out} holds a {CHECKPOINT_NAME} that is not a file (a folder, device or pipe, or a link "
+                          "to one), so no run can continue it: choose another --out")
+    if continuing is not None and checkpoint.exists() and os.path.samefile(checkpoint, continuing[0]):
+        if file_identity(checkpoint) == continuing[1]:
+            return
+        raise FolderError(f"{checkpoint} was rewritten by another run after this one read it: nothing was written; "
+                          f"resume it again to continue from its newest epoch")
     if continuing is None and checkpoint.exists():
         raise FolderError(f"{out} already holds a checkpoint: continue it with --resume {checkpoint}, or choose another --out")
     raise FolderError(f"{out} already holds another run ({', '.join(found)}): choose another --out")
