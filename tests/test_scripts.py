@@ -1,4 +1,4 @@
-"""The benchmarks the README names refuse bad input in one line, as the package's command line does.
+"""The scripts the README names refuse bad input in one line, as the package's command line does.
 
 Each script runs as a user runs it (`python benchmarks/NAME.py ...`), with the data folder pointed at an
 empty one: a script that got past its checks would stop at the data (exit 1, "not found"), so exit 2
@@ -19,11 +19,11 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "book" / "results.json"
 
 
-def _run(script: str, *args: str, cwd: Path) -> subprocess.CompletedProcess:
+def _run(script: str, *args: str, cwd: Path, folder: str = "benchmarks") -> subprocess.CompletedProcess:
     empty = cwd / "no-data"
     empty.mkdir(exist_ok=True)
     env = {**os.environ, "VAE_TUTORIAL_DATA": str(empty)}
-    return subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *args], capture_output=True,
+    return subprocess.run([sys.executable, str(ROOT / folder / script), *args], capture_output=True,
                           text=True, env=env, cwd=cwd, timeout=120)
 
 
@@ -123,3 +123,12 @@ def test_model_comparison_refuses_a_broken_results_file_before_it_trains(tmp_pat
 
 def test_model_comparison_refuses_a_folder_as_its_results_file(tmp_path):
     _refused(_run("model_comparison.py", "--results", str(tmp_path), cwd=tmp_path), 2, "is a folder")
+
+
+@pytest.mark.parametrize(("args", "fragment"), [([], "arguments are required: CHAPTER"),
+                                               (["99_none.md"], "invalid choice: '99_none.md' (choose from '01_data.md'"),
+                                               (["05_kl.md", "06_training.md"], "unrecognized arguments: 06_training.md")])
+def test_the_exercise_harness_refuses_a_chapter_it_has_no_mistakes_for(tmp_path, args, fragment):
+    """A sibling the issue did not name: `python tests/exercise_harness.py 05_kl.md`, which the README also
+    names, stopped with an IndexError or a ModuleNotFoundError traceback."""
+    _refused(_run("exercise_harness.py", *args, cwd=tmp_path, folder="tests"), 2, "exercise_harness.py", fragment)
