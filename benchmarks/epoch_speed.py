@@ -13,8 +13,10 @@ Targets (issue 2): ratio >= 4, fraction >= 0.60.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
+from _cli import Parser, count, nonempty, run, value_parser
 from vae_tutorial.runs.runtime import tune_for_cpu
 
 tune_for_cpu()  # the command line's start-up setting (runtime.py), before torch loads
@@ -99,13 +101,19 @@ def matmul_gflops(shapes: list[tuple[int, int, bool]], batch: int, repeats: int)
     return flops / seconds / 1e9
 
 
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The arguments, each checked here (a bad one is refused before anything is read or timed)."""
+    parser = Parser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batch-size", type=value_parser(TrainConfig, "batch_size", "int"), default=128)
+    parser.add_argument("--data-dir", type=nonempty, default=None)
+    parser.add_argument("--classic-batches", type=count(), default=None, help="cut the classic epoch short and scale")
+    parser.add_argument("--epochs", type=value_parser(TrainConfig, "epochs", "int"), default=2,
+                        help="package epochs; the fastest is reported")
+    return parser.parse_args(argv)
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--classic-batches", type=int, default=None, help="cut the classic epoch short and scale")
-    parser.add_argument("--epochs", type=int, default=2, help="package epochs; the fastest is reported")
-    args = parser.parse_args()
+    args = parse_args()
     model_config = ModelConfig()
     train, test = load_split(True, args.data_dir), load_split(False, args.data_dir).head(1000)
     history = fit(model_config, TrainConfig(epochs=args.epochs, batch_size=args.batch_size, device="cpu"), train, test).history
@@ -126,4 +134,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run(main))

@@ -11,7 +11,8 @@ Trains each model once (cached under --out, so a second call only evaluates),
 then prints one markdown row per model: test negative ELBO, recon, KL over the
 whole test split, the IWAE estimate of -log p(x) on the first --iwae-images
 test images (the one-sample ELBO on the same images beside it), active units,
-and training seconds per epoch on this machine.
+and training seconds per epoch on this machine. Every argument, and the results file to merge into,
+is checked before the first model trains.
 """
 
 from __future__ import annotations
@@ -19,13 +20,16 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import sys
 from pathlib import Path
 
+from _cli import Parser, UsageError, count, nonempty, run, value_parser
+from results_table import TEST_IMAGES, read_results
 from vae_tutorial.runs.runtime import tune_for_cpu
 
 tune_for_cpu()  # the command line's start-up setting (runtime.py), before torch loads
 
-from vae_tutorial.config import ModelConfig, TrainConfig  # noqa: E402
+from vae_tutorial.config import ARCHITECTURES, PRIORS, ModelConfig, TrainConfig  # noqa: E402
 from vae_tutorial.data import load_split  # noqa: E402
 from vae_tutorial.evaluate import evaluate_elbo  # noqa: E402
 from vae_tutorial.runs.report import evaluate_model  # noqa: E402
@@ -37,32 +41,47 @@ def row_key(row: dict) -> tuple:
     return row["arch"], row["beta"], row.get("prior", "standard"), row["seed"]
 
 
+def earlier_results(args: argparse.Namespace) -> list[dict]:
+    """The rows already in --results (none when it does not exist yet); a broken file is refused (ResultsError)."""
+    if not args.results:
+        return []
+    path = Path(args.results)
+    if path.is_dir():
+        raise UsageError(f"--results {path} is a folder: name the results file (e.g. book/results.json)")
+    return read_results(path) if path.exists() or path.is_symlink() else []
+
+
 def merge_results(rows: list[dict], args: argparse.Namespace) -> None:
-    """Replace the rows of the same run in --results (the file the Results table is made from)."""
+    """Replace the rows of the same run in --results (the file the Results table is made from), read again now."""
     if not args.results:
         return
     path = Path(args.results)
     new = [{**r, "epochs": args.epochs, "batch_size": args.batch_size} for r in rows]
-    kept = [r for r in (json.loads(path.read_text()) if path.exists() else [])
-            if row_key(r) not in {row_key(n) for n in new}]
+    kept = [r for r in earlier_results(args) if row_key(r) not in {row_key(n) for n in new}]
     path.write_text(json.dumps(kept + new, indent=2) + "\n")
     print(f"merged into {path}; run benchmarks/results_table.py to update the tables")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--archs", nargs="+", default=["mlp", "conv"])
-    parser.add_argument("--betas", nargs="+", type=float, default=[1.0, 4.0])
-    parser.add_argument("--epochs", type=int, default=50)
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0])
-    parser.add_argument("--priors", nargs="+", default=["standard"], choices=["standard", "mixture", "vamp"])
-    parser.add_argument("--iwae-samples", type=int, default=5000)
-    parser.add_argument("--iwae-images", type=int, default=10000)  # the whole test set
-    parser.add_argument("--out", default="runs/compare")
-    parser.add_argument("--results", default=None, metavar="JSON",
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The arguments, each checked here by the config dataclasses' own checks (before anything trains)."""
+    parser = Parser(description=__doc__.splitlines()[0])
+    parser.add_argument("--archs", nargs="+", choices=ARCHITECTURES, default=list(ARCHITECTURES))
+    parser.add_argument("--betas", nargs="+", type=value_parser(TrainConfig, "beta", "float"), default=[1.0, 4.0])
+    parser.add_argument("--epochs", type=value_parser(TrainConfig, "epochs", "int"), default=50)
+    parser.add_argument("--batch-size", type=value_parser(TrainConfig, "batch_size", "int"), default=128)
+    parser.add_argument("--seeds", nargs="+", type=value_parser(TrainConfig, "seed", "int"), default=[0])
+    parser.add_argument("--priors", nargs="+", default=["standard"], choices=PRIORS)
+    parser.add_argument("--iwae-samples", type=count(), default=5000)
+    parser.add_argument("--iwae-images", type=count(1, TEST_IMAGES, what=" (test images)"), default=TEST_IMAGES)
+    parser.add_argument("--out", type=nonempty, default="runs/compare")
+    parser.add_argument("--results", type=nonempty, default=None, metavar="JSON",
                         help="merge the rows into this results file (book/results.json makes the Results table)")
-    args = parser.parse_args()
+    return parser.parse_args(argv)
+
+
+def main() -> None:
+    args = parse_args()
+    earlier_results(args)  # a broken results file is refused now, not after the training
     train, test = load_split(True), load_split(False)
     iwae_test = test.head(args.iwae_images)
     rows = []
@@ -90,4 +109,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run(main))

@@ -79,7 +79,9 @@ def book_html(tmp_path_factory) -> Path:
     jupyter_book = require("jupyter-book", "install the book extra: pip install -e '.[dev]'")
     sources = copy_sources(tmp_path_factory.mktemp("book") / "sources")
     output = tmp_path_factory.mktemp("site")
-    env = {**os.environ, "VAE_TUTORIAL_QUICK": "1",
+    environ = {key: value for key, value in os.environ.items() if key != "VAE_TUTORIAL_REPOSITORY"}  # a reader's
+    # default site: no repository given, so no repository, issue or Binder button (tests/test_book.py checks)
+    env = {**environ, "VAE_TUTORIAL_QUICK": "1",
            "VAE_TUTORIAL_CACHE": str(env_path("VAE_TUTORIAL_CACHE") or ROOT / "runs" / "cache"),
            "VAE_TUTORIAL_DATA": str(env_path("VAE_TUTORIAL_DATA") or ROOT / "data")}
     command = [jupyter_book, "build", "book", "--path-output", str(output), "-W", "--keep-going"]

@@ -114,9 +114,33 @@ def mistakes_of(chapter: str) -> dict[str, WrongAnswer]:
     return importlib.import_module(f"exercise_mistakes.ch{chapter[:2]}").MISTAKES
 
 
-if __name__ == "__main__":  # python tests/exercise_harness.py 05_kl.md: what each check said to each case
+def chapters_with_mistakes() -> list[str]:
+    """The chapters (NN_name.md) that tests/exercise_mistakes/ holds likely mistakes for."""
+    mistakes = Path(__file__).resolve().parent / "exercise_mistakes"
+    return sorted(path.name for path in NOTEBOOKS.glob("*.md") if (mistakes / f"ch{path.name[:2]}.py").is_file())
+
+
+def main(argv: list[str]) -> int:
+    """python tests/exercise_harness.py 05_kl.md: what each check said to each case; a bad chapter is one line."""
+    import argparse
     import sys
 
+    class Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> None:  # one line and exit 2, as the package's command line does
+            print(f"error: {self.prog}: {message} (see --help)", file=sys.stderr)
+            raise SystemExit(2)
+
+    parser = Parser(description="What each exercise check of a chapter says to the learner's likely mistakes.")
+    parser.add_argument("chapter", choices=chapters_with_mistakes(), metavar="CHAPTER",
+                        help=f"one of {', '.join(chapters_with_mistakes())}")
+    chapter = parser.parse_args(argv).chapter
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    for case, printed in run_cases(sys.argv[1], mistakes_of(sys.argv[1])).items():
+    for case, printed in run_cases(chapter, mistakes_of(chapter)).items():
         print(f"=== {case}\n{printed.strip()}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main(sys.argv[1:]))

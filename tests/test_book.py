@@ -15,6 +15,7 @@ _build/screenshots/ for a person to look at.
 from __future__ import annotations
 
 import functools
+import os
 import re
 import subprocess
 import threading
@@ -36,6 +37,7 @@ SHOTS = {"book/intro.html": "landing", "notebooks/02_model.html": "chapter-2", "
 SMALLEST_SHOWN = 0.85  # a figure is drawn at no less than this fraction of its natural width at desktop width
 # Code or output lines that may scroll sideways at desktop width, with the reason: none today.
 WIDE_CODE_ALLOWED: dict[str, str] = {}
+GIVEN_REPOSITORY = "https://github.com/example-owner/example-book"  # what test_both_build_commands gives its build
 
 
 @pytest.fixture(scope="session")
@@ -70,19 +72,31 @@ def test_both_build_commands_give_the_same_pages(book_html, tmp_path):
     """`jupyter-book build .` finds the same documents, titles and numbering as `jupyter-book build book`.
 
     The chapters are not executed for this second build (execution off), so it
-    compares what the two commands read, not what the kernel prints.
+    compares what the two commands read, not what the kernel prints. It is given
+    a repository (VAE_TUTORIAL_REPOSITORY): every chapter then offers Binder on its
+    committed MyST source, and every outside link points at that repository.
     """
     jupyter_book = require("jupyter-book", "install the book extra: pip install -e '.[dev]'")
     sources = copy_sources(tmp_path / "sources")
     config = (sources / "_config.yml").read_text()
     (sources / "_config.yml").write_text(re.sub(r"execute_notebooks: \w+", 'execute_notebooks: "off"', config))
+    env = {**os.environ, "VAE_TUTORIAL_REPOSITORY": GIVEN_REPOSITORY}
     proc = subprocess.run([jupyter_book, "build", ".", "--path-output", str(tmp_path / "out")],
-                          capture_output=True, text=True, cwd=sources, timeout=600)
+                          capture_output=True, text=True, cwd=sources, env=env, timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     other = tmp_path / "out" / "_build" / "html"
     assert _pages(other) == _pages(book_html)
     for page in PAGES:
         assert _headings(other / page) == _headings(book_html / page), page
+    given = _given_links(GIVEN_REPOSITORY)
+    for chapter in CHAPTERS:
+        text = (other / chapter).read_text()
+        binder = re.findall(r'href="(https://mybinder\.org/[^"]+)"', text)
+        assert binder and all(link == f"https://mybinder.org/v2/gh/{GIVEN_REPOSITORY.removeprefix('https://github.com/')}"
+                              f"/main?urlpath=lab/tree/{chapter.replace('.html', '.md')}" for link in binder), binder
+        assert f'href="{GIVEN_REPOSITORY}"' in text and f'href="{GIVEN_REPOSITORY}/issues/new?' in text
+        foreign = [link for link in _outside_links(text) if not given(link)]
+        assert foreign == [], f"{chapter}: links the build was not given: {foreign}"
 
 
 def _pages(html: Path) -> list[str]:
@@ -95,14 +109,35 @@ def _headings(page: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
-def test_launch_and_download_buttons_point_at_the_text_notebook(book_html, chapter):
-    """Binder must open the MyST source that is committed; the download button offers it."""
+def test_the_download_button_offers_the_text_notebook_and_no_button_a_repository(book_html, chapter):
+    """The download button offers the MyST source that is committed. The build was given no repository
+    (tests/conftest.py), so no repository, issue or Binder button sends the reader to one that may not exist;
+    with one, Binder opens that same source (test_both_build_commands_give_the_same_pages)."""
     page = (book_html / chapter).read_text()
     source = chapter.replace(".html", ".md")
     assert (ROOT / source).is_file()
-    binder = re.findall(r'href="(https://mybinder\.org/[^"]+)"', page)
-    assert binder and all(link.endswith(f"urlpath=lab/tree/{source}") for link in binder), binder
     assert f'_sources/{source}"' in page
+    assert "mybinder" not in page and "source-repository-button" not in page and "/issues/new" not in page
+    given = _given_links()
+    assert [link for link in _outside_links(page) if not given(link)] == [], _outside_links(page)
+
+
+def _outside_links(html: str) -> list[str]:
+    """The absolute links (href) of a built page, in order, each once."""
+    return list(dict.fromkeys(re.findall(r'href="((?:https?:)?//[^"]+)"', html)))
+
+
+def _given_links(repository: str | None = None):
+    """A test: was the build given this outside link? The links written in the sources (chapters, pages,
+    the bibliography), and with a repository, that repository's pages and its Binder."""
+    sources = [*sorted((ROOT / "notebooks").glob("*.md")), *sorted((ROOT / "book").glob("*.md")),
+               ROOT / "book" / "references.bib"]
+    written = {link for path in sources for link in re.findall(r"https?://[^\s\"'<>()\[\]{}`]+", path.read_text())}
+    prefixes = []
+    if repository:
+        owner_name = repository.removeprefix("https://github.com/")
+        prefixes = [f"{repository}/", f"https://mybinder.org/v2/gh/{owner_name}/"]
+    return lambda link: link in written or link == repository or any(link.startswith(p) for p in prefixes)
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -135,6 +170,9 @@ def test_page_as_a_reader_sees_it(site, browser, page):
     assert not re.search(r"\|\s*:?-{3,}:?\s*\|", shown), f"{page}: a markdown table shown as text"
     raw = sorted(set(re.findall(r"\(eq\. [\w-]+\)|\(\(|\{(?:eq|doc|numref|eval|glue:\w+)\}", prose)))
     assert raw == [], f"{page}: label names or doubled parentheses in the text: {raw}"
+    given = _given_links()  # the build was given no repository (tests/conftest.py)
+    outside = [link for link in browser.execute_script(_OUTSIDE_LINKS) if not given(link)]
+    assert outside == [], f"{page}: links to other hosts the build was not given: {outside}"
     uncaptioned = browser.execute_script(_UNCAPTIONED_FIGURES)
     assert uncaptioned == [], f"{page}: images without a numbered caption: {uncaptioned}"
 
@@ -262,6 +300,11 @@ const least = arguments[0];
 return Array.from(document.querySelectorAll('.cell_output img'))
   .filter(i => i.naturalWidth > 0 && i.getBoundingClientRect().width < least * i.naturalWidth)
   .map(i => [i.id || i.src.slice(-40), Math.round(i.getBoundingClientRect().width), i.naturalWidth]);
+"""
+
+_OUTSIDE_LINKS = """
+return [...new Set(Array.from(document.querySelectorAll('a[href], area[href]'))
+  .map(a => a.href).filter(u => /^https?:/.test(u) && new URL(u).host !== location.host))];
 """
 
 _FOREIGN_REQUESTS = """

@@ -144,3 +144,148 @@ def test_the_build_extension_names_the_same_folder_variable():
     extension = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(extension)
     assert extension.ASSETS_ENV_VAR == ASSETS_ENV_VAR
+
+
+# What the browser cannot carry is refused by name, in one line, with the package's errors (issue 29).
+
+def _one_line(err: pytest.ExceptionInfo) -> str:
+    message = str(err.value)
+    assert "\n" not in message and message.strip() == message and message
+    return message
+
+
+@pytest.mark.parametrize(("layer", "part", "value"), [
+    ("logits", "weight", 1e5),  # beyond float16's largest, 65504: exported as an infinity before
+    ("hidden", "weight", -7e4),
+    ("logits", "bias", float("nan")),  # sibling cases: a NaN, and a bias rather than a weight
+    ("hidden", "bias", float("inf")),
+])
+def test_a_weight_float16_cannot_hold_is_refused_by_name(model_2d, tmp_path, layer, part, value):
+    from vae_tutorial.errors import ExportError, VAETutorialError
+
+    with torch.no_grad():
+        getattr(getattr(model_2d.decoder, layer), part).view(-1)[3] = value
+    codes, labels = _codes()
+    with pytest.raises(ExportError) as err:
+        export(model_2d, codes, labels, "latent-2d", "x", tmp_path)
+    message = _one_line(err)
+    assert f"decoder.{layer}.{part}" in message and "float16" in message and "1 of its values" in message
+    assert isinstance(err.value, VAETutorialError) and list(tmp_path.iterdir()) == []
+
+
+def test_the_largest_weight_float16_holds_is_exported(model_2d, tmp_path):
+    """The refusal is at float16's edge, not before it: 65504 itself goes through, as 65504."""
+    with torch.no_grad():
+        model_2d.decoder.logits.weight.view(-1)[0] = 65504.0
+    codes, labels = _codes()
+    content = payload(model_2d, codes, labels, "x")
+    weights = np.frombuffer(base64.b64decode(content["layers"][1]["weight"]), "<f2")
+    assert weights[0] == 65504.0 and np.isfinite(weights).all()
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_codes_that_are_not_finite_are_refused_by_name(model_2d, tmp_path, value):
+    from vae_tutorial.errors import ExportError
+
+    codes, labels = _codes()
+    codes[7, 1] = value
+    for call in (lambda: export(model_2d, codes, labels, "latent-2d", "x", tmp_path), lambda: plane_limit(codes)):
+        with pytest.raises(ExportError) as err:
+            call()
+        assert "codes that are not finite" in _one_line(err) and "row 7" in str(err.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("label", [10, -1])
+def test_labels_that_are_not_classes_are_refused(model_2d, tmp_path, label):
+    """A sibling of the codes: a label the page cannot name or colour was exported without a word before."""
+    from vae_tutorial.errors import ExportError
+
+    codes, labels = _codes()
+    labels[4] = label
+    with pytest.raises(ExportError) as err:
+        export(model_2d, codes, labels, "latent-2d", "x", tmp_path)
+    assert f"row 4 holds {label}" in _one_line(err)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_link_where_the_weights_go_is_refused_and_its_file_untouched(model_2d, tmp_path):
+    from vae_tutorial.errors import OutputError
+
+    assets, elsewhere = tmp_path / "assets", tmp_path / "elsewhere.txt"
+    assets.mkdir()
+    elsewhere.write_text("someone's file\n")
+    (assets / weights_file("latent-2d")).symlink_to(elsewhere)
+    codes, labels = _codes()
+    with pytest.raises(OutputError) as err:
+        export(model_2d, codes, labels, "latent-2d", "x", assets)
+    assert "symbolic link" in _one_line(err) and weights_file("latent-2d") in str(err.value)
+    assert elsewhere.read_text() == "someone's file\n" and (assets / weights_file("latent-2d")).is_symlink()
+
+
+def test_a_broken_link_where_the_weights_go_creates_nothing_at_its_target(model_2d, tmp_path):
+    """The sibling the issue did not name: a link to a file that does not exist yet would have created it."""
+    from vae_tutorial.errors import OutputError
+
+    assets, outside = tmp_path / "assets", tmp_path / "outside" / "planted.js"
+    assets.mkdir()
+    outside.parent.mkdir()
+    (assets / weights_file("latent-2d")).symlink_to(outside)
+    codes, labels = _codes()
+    with pytest.raises(OutputError):
+        export(model_2d, codes, labels, "latent-2d", "x", assets)
+    assert not outside.exists() and list(outside.parent.iterdir()) == []
+
+
+def test_a_folder_where_the_weights_go_is_refused_in_one_line(model_2d, tmp_path):
+    from vae_tutorial.errors import OutputError
+
+    (tmp_path / weights_file("latent-2d")).mkdir()
+    codes, labels = _codes()
+    with pytest.raises(OutputError) as err:
+        export(model_2d, codes, labels, "latent-2d", "x", tmp_path)
+    assert "not a file" in _one_line(err)
+
+
+def test_an_earlier_export_is_replaced_and_nothing_else_is_left(model_2d, tmp_path):
+    codes, labels = _codes()
+    (tmp_path / weights_file("latent-2d")).write_text("an earlier build's weights")
+    export(model_2d, codes, labels, "latent-2d", "x", tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == [weights_file("latent-2d")]
+    assert (tmp_path / weights_file("latent-2d")).read_text().startswith(f"window.{REGISTRY}")
+
+
+def _extension():
+    import importlib.util
+    from pathlib import Path
+
+    source = Path(__file__).resolve().parents[1] / "book" / "_ext" / "latent_explorer.py"
+    spec = importlib.util.spec_from_file_location("latent_explorer_extension", source)
+    extension = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(extension)
+    return extension
+
+
+def test_the_build_does_not_copy_the_weights_through_a_link_beside_the_page(tmp_path, monkeypatch):
+    """The build's copy beside the page (book/_ext/latent_explorer.py) is the export's sibling: a link there is
+    refused with one warning and the file it points at is left as it was; a plain file is replaced."""
+    from types import SimpleNamespace
+
+    extension = _extension()
+    warnings = []
+    monkeypatch.setattr(extension, "logger", SimpleNamespace(warning=warnings.append))
+    app = SimpleNamespace(doctreedir=str(tmp_path / "doctrees"), outdir=str(tmp_path / "html"))
+    (tmp_path / "doctrees" / "latent-explorer").mkdir(parents=True)
+    (tmp_path / "doctrees" / "latent-explorer" / "latent-2d.js").write_text("the weights")
+    (tmp_path / "html" / "notebooks").mkdir(parents=True)
+    elsewhere = tmp_path / "elsewhere.txt"
+    elsewhere.write_text("someone's file")
+    (tmp_path / "html" / "notebooks" / "latent-2d.js").symlink_to(elsewhere)
+    context = {"body": '<div class="vae-explorer" data-model="latent-2d" data-weights="latent-2d.js"></div>'}
+    extension._copy_weights_beside_the_page(app, "notebooks/08_latent_space", "page.html", context, None)
+    assert elsewhere.read_text() == "someone's file" and len(warnings) == 1 and "symbolic link" in warnings[0]
+    (tmp_path / "html" / "notebooks" / "latent-2d.js").unlink()
+    extension._copy_weights_beside_the_page(app, "notebooks/08_latent_space", "page.html", context, None)
+    copied = tmp_path / "html" / "notebooks" / "latent-2d.js"
+    assert copied.read_text() == "the weights" and not copied.is_symlink() and len(warnings) == 1
+    assert sorted(p.name for p in copied.parent.iterdir()) == ["latent-2d.js"]

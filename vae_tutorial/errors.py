@@ -68,6 +68,10 @@ class OutputError(VAETutorialError):
     """A result could not be written (a full disk, a read-only folder)."""
 
 
+class ExportError(VAETutorialError, ValueError):
+    """What was asked to be exported cannot be carried as asked (a weight beyond float16, a code that is not finite)."""
+
+
 class Interrupted(VAETutorialError):
     """Ctrl-C or SIGTERM; the message says what was kept."""
 

@@ -6,7 +6,8 @@ that call writes the decoder's weights there as a script and puts a placeholder
 <div class="vae-explorer" data-weights="NAME.js"> in the page. Here each such script is copied
 beside the page that names it, and static/latent-explorer.js (added to every page; it does nothing
 on a page without an explorer) runs the decoder in the placeholder. The folder lies in the build's
-doctree folder, so a page read from the cache finds its weights from an earlier build.
+doctree folder, so a page read from the cache finds its weights from an earlier build. A copy is
+never written through a symbolic link: a link where the weights go is refused with one warning.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import tempfile
 from pathlib import Path
 
 from sphinx.util import logging
@@ -40,8 +42,24 @@ def _copy_weights_beside_the_page(app, pagename, templatename, context, doctree)
             logger.warning(f"{pagename}: the explorer's weights {name} were not exported (was the chapter run?)")
             continue
         target = Path(app.outdir) / Path(pagename).parent / name
+        if target.is_symlink():
+            logger.warning(f"{pagename}: {target} is a symbolic link; the explorer's weights are not written through it")
+            continue
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
+        _copy_by_rename(source, target)
+
+
+def _copy_by_rename(source: Path, target: Path) -> None:
+    """Copy into a new file beside target, then rename it over target: the name is replaced, never followed."""
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as file, open(source, "rb") as original:
+            shutil.copyfileobj(original, file)
+        os.chmod(temporary, 0o644)  # mkstemp makes 0600; the site's files are readable by the server
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def setup(app):

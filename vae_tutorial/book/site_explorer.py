@@ -6,6 +6,10 @@ book/_ext/static/latent-explorer.js runs the same decoder there: one matrix prod
 between them, then the Bernoulli means sigmoid(l) of (eq. bernoulli-decoder), drawn on a canvas.
 The build names a folder in $VAE_TUTORIAL_SITE_ASSETS (book/_ext/latent_explorer.py); only then do
 the chapters write anything.
+
+What the browser cannot carry is refused by name (ExportError): a weight float16 cannot hold, a code
+that is not finite, a label that is not a class. The weights script is written only inside the
+folder, never through a symbolic link out of it (OutputError).
 """
 
 from __future__ import annotations
@@ -16,15 +20,19 @@ import json
 import math
 import os
 import re
+import stat
 from pathlib import Path
 
 import torch
 
+from ..checkpoint import atomic_write
 from ..data import CLASS_NAMES
+from ..errors import ExportError, OutputError, describe_error
 from ..model import VAE
 
 ASSETS_ENV_VAR = "VAE_TUTORIAL_SITE_ASSETS"
 REGISTRY = "VAE_EXPLORER_MODELS"  # the browser's table of exported decoders, by name
+FLOAT16_MAX = torch.finfo(torch.float16).max  # 65504: the largest weight the browser's 16-bit floats hold
 
 
 def decoder_layers(model: VAE) -> list[tuple[torch.Tensor, torch.Tensor]]:
@@ -35,10 +43,44 @@ def decoder_layers(model: VAE) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """
     config = model.config
     if config.arch != "mlp" or config.conditional or config.likelihood != "bernoulli":
-        raise ValueError("the site's explorer runs an unconditional MLP decoder with the Bernoulli likelihood, "
-                         f"not this {config.arch} model ({config.likelihood}, conditional={config.conditional})")
-    layers = [model.decoder.hidden, model.decoder.logits]
-    return [(layer.weight.detach().cpu().float(), layer.bias.detach().cpu().float()) for layer in layers]
+        raise ExportError("the site's explorer runs an unconditional MLP decoder with the Bernoulli likelihood, "
+                          f"not this {config.arch} model ({config.likelihood}, conditional={config.conditional})")
+    layers = {"hidden": model.decoder.hidden, "logits": model.decoder.logits}
+    pairs = []
+    for name, layer in layers.items():
+        for part in ("weight", "bias"):
+            _require_float16(getattr(layer, part).detach().cpu(), f"decoder.{name}.{part}")
+        pairs.append((layer.weight.detach().cpu().float(), layer.bias.detach().cpu().float()))
+    return pairs
+
+
+def _require_float16(tensor: torch.Tensor, name: str) -> None:
+    """Refuse a tensor that float16 would turn into infinities or NaN, naming it and one such value."""
+    lost = ~torch.isfinite(tensor.to(torch.float16)) | ~torch.isfinite(tensor)
+    if lost.any():
+        example = tensor[lost].flatten()[0].item()
+        raise ExportError(f"the explorer cannot export {name}: {int(lost.sum())} of its values (e.g. {example:g}) "
+                          f"are beyond float16's range of +-{FLOAT16_MAX:g} or not numbers; the page stores "
+                          "the weights as 16-bit floats")
+
+
+def _require_finite(codes: torch.Tensor) -> None:
+    """Refuse codes that are not finite numbers, naming how many and the first row."""
+    bad = ~torch.isfinite(codes).reshape(len(codes), -1).all(dim=1)  # (N,)
+    if bad.any():
+        row = int(bad.nonzero()[0])
+        raise ExportError(f"the explorer cannot place codes that are not finite: {int(bad.sum())} of {len(codes)} "
+                          f"(e.g. row {row}: {codes[row].tolist()}) hold NaN or an infinity")
+
+
+def _require_classes(labels: torch.Tensor) -> None:
+    """Refuse labels that are not class indices (the page colours and names each code by its class)."""
+    values = labels.double()
+    valid = (values == values.floor()) & (values >= 0) & (values < len(CLASS_NAMES))  # (N,)
+    if not valid.all():
+        row = int((~valid).nonzero()[0])
+        raise ExportError(f"the explorer's labels are classes 0 to {len(CLASS_NAMES) - 1}: "
+                          f"row {row} holds {labels[row].item()}")
 
 
 def _float16_base64(tensor: torch.Tensor) -> str:
@@ -50,7 +92,8 @@ def _float16_base64(tensor: torch.Tensor) -> str:
 
 def plane_limit(codes: torch.Tensor) -> float:
     """Half the width of the plane to draw: the 99.5th percentile of |code|, at least 3, up to a half."""
-    reach = torch.quantile(codes.abs().flatten().float(), 0.995).item() if len(codes) else 0.0
+    _require_finite(codes)
+    reach = torch.quantile(codes.abs().flatten().double(), 0.995).item() if len(codes) else 0.0
     return max(3.0, math.ceil(2 * reach) / 2)
 
 
@@ -60,9 +103,11 @@ def payload(model: VAE, codes: torch.Tensor, labels: torch.Tensor, description: 
     codes: (N, 2) posterior means of test images; labels: (N,) their classes.
     """
     if model.config.latent_dim != 2 or codes.dim() != 2 or codes.shape[1] != 2:
-        raise ValueError("the site's explorer is a plane: it needs a 2-D latent space and (N, 2) codes")
-    if len(labels) != len(codes):
-        raise ValueError(f"{len(codes)} codes but {len(labels)} labels")
+        raise ExportError("the site's explorer is a plane: it needs a 2-D latent space and (N, 2) codes")
+    if labels.dim() != 1 or len(labels) != len(codes):
+        raise ExportError(f"{len(codes)} codes but labels of shape {tuple(labels.shape)}")
+    _require_finite(codes)
+    _require_classes(labels)
     layers = [{"in": weight.shape[1], "out": weight.shape[0], "weight": _float16_base64(weight),
                "bias": _float16_base64(bias)} for weight, bias in decoder_layers(model)]
     return {
@@ -84,7 +129,23 @@ def payload_script(name: str, content: dict) -> str:
 
 
 def weights_file(name: str) -> str:
+    """The weights script's file name, beside the page."""
     return f"{name}.js"
+
+
+def write_inside(folder: Path, name: str, text: str) -> None:
+    """Write folder/name atomically, never through a link: a link or a non-file there is refused (OutputError)."""
+    target = folder / name
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if target.is_symlink():
+            raise OutputError(f"the explorer's weights {target} would be written through a symbolic link "
+                              f"(to {os.readlink(target)}): remove the link")
+        if target.exists() and not stat.S_ISREG(target.stat().st_mode):
+            raise OutputError(f"the explorer's weights {target} would replace something that is not a file")
+        atomic_write(target, lambda file: file.write(text.encode("utf-8")))  # a new file renamed over the name
+    except OSError as err:
+        raise OutputError(f"cannot write the explorer's weights {target}: {describe_error(err)}") from err
 
 
 def site_html(name: str, description: str, parameters: int) -> str:
@@ -103,9 +164,8 @@ def export(model: VAE, codes: torch.Tensor, labels: torch.Tensor, name: str, des
            folder: str | os.PathLike) -> str:
     """Write the weights script into folder (the build copies it beside the page); return the page's HTML."""
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", name):
-        raise ValueError(f"an explorer's name is lower-case letters, digits and dashes, got {name!r}")
+        raise ExportError(f"an explorer's name is lower-case letters, digits and dashes, got {name!r}")
     content = payload(model, codes, labels, description)
-    Path(folder).mkdir(parents=True, exist_ok=True)
-    (Path(folder) / weights_file(name)).write_text(payload_script(name, content), encoding="utf-8")
+    write_inside(Path(folder), weights_file(name), payload_script(name, content))
     parameters = sum(layer["out"] * (layer["in"] + 1) for layer in content["layers"])  # weights and biases
     return site_html(name, description, parameters)
