@@ -436,8 +436,8 @@ def test_the_import_check_rejects_a_room_and_a_missing_name():
 
 # The reading path apart from the verification (issue 30): in these chapters every cell that asserts is a
 # folded check cell that ends by saying what it checked. The list grows chapter by chapter until it is all.
-FOLDED_CHECKS = ["02_model.md", "05_kl.md", "06_training.md", "07_beta_vae.md",
-                 "10_posterior_collapse.md", "11_conditional.md"]
+FOLDED_CHECKS = ["02_model.md", "05_kl.md", "06_training.md", "07_beta_vae.md", "09_likelihoods.md",
+                 "10_posterior_collapse.md", "11_conditional.md", "12_learned_priors.md"]
 
 
 def _asserts(source: str) -> bool:
