@@ -191,7 +191,7 @@ def test_under_ci_takes_the_documented_values(monkeypatch):
 
 def test_the_readme_names_every_variable_the_package_reads():
     readme = (ROOT / "README.md").read_text()
-    names = {line.split('"')[1] for path in (ROOT / "vae_tutorial").glob("*.py")
+    names = {line.split('"')[1] for path in (ROOT / "vae_tutorial").rglob("*.py")
              for line in path.read_text().splitlines() if line.startswith(tuple("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
              and "_ENV_VAR = " in line}
     assert {"VAE_TUTORIAL_DATA", "VAE_TUTORIAL_CACHE", "VAE_TUTORIAL_QUICK", "VAE_TUTORIAL_SOLUTIONS"} <= names
