@@ -42,4 +42,13 @@ MISTAKES = {
     "the sigmoid left out": WrongAnswer(
         3, "l - x: the logit taken for the probability",
         "def bce_grad(logit, x):\n    return logit - x"),
+    "the minimum as a probability": WrongAnswer(
+        3, "the minimum given as p = x, not the logit l = logit(x)",
+        "def bce_best_logit(x):\n    return x"),
+    "the minimum at l = 0": WrongAnswer(
+        3, "l = 0 (p = 1/2) for every grey level: right only at x = 1/2",
+        "def bce_best_logit(x):\n    return torch.zeros_like(x)"),
+    "the minimum through the sigmoid": WrongAnswer(
+        3, "sigmoid(x) where the inverse, logit(x), is needed",
+        "def bce_best_logit(x):\n    return torch.sigmoid(x)"),
 }

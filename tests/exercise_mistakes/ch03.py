@@ -53,4 +53,12 @@ MISTAKES = {
         "    q = Normal(mu, torch.exp(0.5 * logvar))\n"
         "    prior = Normal(torch.zeros_like(mu), torch.ones_like(mu))\n"
         "    return recon + kl_divergence(q, prior)"),
+    "the chapter's number, not a function of rho": WrongAnswer(
+        1, "the KL computed for the chapter's posterior and returned whatever rho is (right at that rho only)",
+        "def gap_marginal(rho):\n"
+        "    return kl_to_posterior(post_mean, post_cov.diagonal().log()).item()"),
+    "rho where rho^2 belongs": WrongAnswer(
+        1, "rho * |rho| for rho^2 in the first term: the same for a positive rho, wrong for a negative one",
+        "def gap_marginal(rho):\n"
+        "    return rho * abs(rho) / (1 - rho**2) + 0.5 * math.log(1 - rho**2)"),
 }

@@ -24,4 +24,16 @@ MISTAKES = {
         "    n = f.shape[1]\n"
         "    b = (f.sum(1, keepdim=True) - f) / (n - 1)\n"
         "    return ((f - b)[..., None] * score).sum(1)"),
+    "f not broadcast over D": WrongAnswer(
+        2, "(f - b) times the score without [..., None]: (R, n) against (R, n, D), a broadcasting error",
+        "def leave_one_out_score(f, score):\n"
+        "    n = f.shape[1]\n"
+        "    others = (f.sum(1, keepdim=True) - f) / (n - 1)\n"
+        "    return ((f - others) * score).mean(1)"),
+    "averaged over the repeats": WrongAnswer(
+        2, "the mean taken over dimension 0, the repeats, instead of the n samples",
+        "def leave_one_out_score(f, score):\n"
+        "    n = f.shape[1]\n"
+        "    others = (f.sum(1, keepdim=True) - f) / (n - 1)\n"
+        "    return ((f - others)[..., None] * score).mean(0)"),
 }

@@ -57,4 +57,26 @@ MISTAKES = {
         "    recon = -Bernoulli(logits=model.decoder(z), validate_args=False).log_prob(x)\n"
         "    kl = kl_divergence(q, prior)\n"
         "    return recon + kl[:, None, None, None], recon, kl"),
+    "sigma forgotten in z": WrongAnswer(
+        4, "z = mu + torch.randn_like(mu): the noise not scaled by sigma (passed on the untrained model, "
+           "whose sigma is near 1)",
+        "def negative_elbo(model, x):\n"
+        "    mu, logvar = model.encoder(x)\n"
+        "    q = Independent(Normal(mu, torch.exp(0.5 * logvar)), 1)\n"
+        "    prior = Independent(Normal(torch.zeros_like(mu), torch.ones_like(mu)), 1)\n"
+        "    z = mu + torch.randn_like(mu)\n"
+        "    likelihood = Independent(Bernoulli(logits=model.decoder(z), validate_args=False), 3)\n"
+        "    recon = -likelihood.log_prob(x)\n"
+        "    kl = kl_divergence(q, prior)\n"
+        "    return recon + kl, recon, kl"),
+    "z = mu, no noise": WrongAnswer(
+        4, "the mean decoded instead of a sample: no noise, no gradient in logvar",
+        "def negative_elbo(model, x):\n"
+        "    mu, logvar = model.encoder(x)\n"
+        "    q = Independent(Normal(mu, torch.exp(0.5 * logvar)), 1)\n"
+        "    prior = Independent(Normal(torch.zeros_like(mu), torch.ones_like(mu)), 1)\n"
+        "    likelihood = Independent(Bernoulli(logits=model.decoder(mu), validate_args=False), 3)\n"
+        "    recon = -likelihood.log_prob(x)\n"
+        "    kl = kl_divergence(q, prior)\n"
+        "    return recon + kl, recon, kl"),
 }

@@ -41,4 +41,15 @@ MISTAKES = {
         "    omega = torch.arccos((a @ b).clamp(-1, 1))\n"
         "    return (torch.sin((1 - t) * omega) * a\n"
         "            + torch.sin(t * omega) * b) / torch.sin(omega)"),
+    "the cosine over |a|^2": WrongAnswer(
+        4, "cos omega = a @ b / |a|^2: the same as |a| |b| on the equal norms the check used to try",
+        "def slerp(a, b, t):\n"
+        "    omega = torch.arccos(((a @ b) / (a.norm() ** 2)).clamp(-1, 1))\n"
+        "    return (torch.sin((1 - t) * omega) * a + torch.sin(t * omega) * b) / torch.sin(omega)"),
+    "unit vectors, then |a|": WrongAnswer(
+        4, "slerp of a / |a| and b / |b|, scaled by |a|: right only when |a| = |b|",
+        "def slerp(a, b, t):\n"
+        "    u, v = a / a.norm(), b / b.norm()\n"
+        "    omega = torch.arccos((u @ v).clamp(-1, 1))\n"
+        "    return a.norm() * (torch.sin((1 - t) * omega) * u + torch.sin(t * omega) * v) / torch.sin(omega)"),
 }

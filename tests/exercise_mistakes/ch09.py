@@ -43,4 +43,22 @@ MISTAKES = {
     "the density at lambda": WrongAnswer(
         3, "sigmoid of the logit: lambda again, by another road",
         "cb_mean_09 = torch.sigmoid(torch.tensor(math.log(9))).item()"),
+    "the series with the wrong sign": WrongAnswer(
+        1, "log 2 - l^2/12 near l = 0 (passed when only values were compared: the curvature at 0 was never checked)",
+        "def cb_log_prob(x, logits):\n"
+        "    small = logits.abs() < 1e-3\n"
+        "    safe = torch.where(small, torch.ones_like(logits), logits)\n"
+        "    log_c = torch.where(small, math.log(2) - logits**2 / 12,\n"
+        "                        torch.log(safe / torch.tanh(safe / 2)))\n"
+        "    return (log_c + x * torch.nn.functional.logsigmoid(logits)\n"
+        "            + (1 - x) * torch.nn.functional.logsigmoid(-logits))"),
+    "the series stopped at log 2": WrongAnswer(
+        1, "log C = log 2 for small |l|: the value right to 1e-7, the curvature of log C lost",
+        "def cb_log_prob(x, logits):\n"
+        "    small = logits.abs() < 1e-3\n"
+        "    safe = torch.where(small, torch.ones_like(logits), logits)\n"
+        "    log_c = torch.where(small, math.log(2) + 0 * logits,\n"
+        "                        torch.log(safe / torch.tanh(safe / 2)))\n"
+        "    return (log_c + x * torch.nn.functional.logsigmoid(logits)\n"
+        "            + (1 - x) * torch.nn.functional.logsigmoid(-logits))"),
 }

@@ -39,4 +39,13 @@ MISTAKES = {
     "times beta": WrongAnswer(
         2, "D tau beta with beta = 16: the loss's constant, not the sum",
         "free_bits_floor = 20 * 0.5 * 16"),
+    "sigma forgotten in the draw": WrongAnswer(
+        1, "z_n = mu_n + eps, the noise not scaled by sigma: the same at logvar = 0, where two of the checks look",
+        "def information(mu, logvar, generator=None):\n"
+        "    n = mu.shape[0]\n"
+        "    z = mu + torch.randn(mu.shape, generator=generator)\n"
+        "    own = log_normal(z, mu, logvar)\n"
+        "    every = log_normal(z[:, None], mu[None], logvar[None])\n"
+        "    aggregate = torch.logsumexp(every, dim=1) - math.log(n)\n"
+        "    return (own - aggregate).mean().item()"),
 }

@@ -50,4 +50,9 @@ MISTAKES = {
     "the class probability": WrongAnswer(
         3, "log p(y) = -log 10: the sign lost",
         "max_gain = -math.log(10)"),
+    "one_hot sized by the batch": WrongAnswer(
+        1, "F.one_hot(labels) without num_classes: as wide as the largest label in the batch plus one "
+           "(right on a batch that holds a 9)",
+        "def append_one_hot(h, labels, num_classes):\n"
+        "    return torch.cat([h, torch.nn.functional.one_hot(labels).to(h.dtype)], dim=1)"),
 }

@@ -67,4 +67,32 @@ MISTAKES = {
         "    for _ in range(500):\n"
         "        log_weights = torch.softmax(log_weights + log_components, dim=1).mean(dim=0).log()\n"
         "    return log_weights.exp() * len(z)"),
+    "the draw detached": WrongAnswer(
+        2, "z = (mu + sigma * eps).detach(): the right values, no gradient to the encoder (passed when only "
+           "values were compared)",
+        "def one_draw_kl(mu, logvar, eps, log_prior):\n"
+        "    z = (mu + (0.5 * logvar).exp() * eps).detach()\n"
+        "    entropy = 0.5 * (math.log(2 * math.pi) + 1 + logvar).sum(dim=-1)\n"
+        "    return -entropy - log_prior(z)"),
+    "raw densities": WrongAnswer(
+        3, "the update with densities, not log densities: right in float64 in 1-D and 2-D, NaN on the "
+           "chapter's 20-D float32 codes",
+        "def best_weights(z, means, logvars):\n" + _COMPONENTS
+        + "    density = log_components.exp()\n"
+        "    weights = torch.full((len(means),), 1 / len(means), dtype=density.dtype)\n"
+        "    for _ in range(500):\n"
+        "        joint = weights * density\n"
+        "        weights = (joint / joint.sum(dim=1, keepdim=True)).mean(dim=0)\n"
+        "    return weights"),
+    "stopped on the objective": WrongAnswer(
+        3, "the updates stopped once the mean log density moves by less than 1e-6: the weights still move",
+        "def best_weights(z, means, logvars):\n" + _COMPONENTS
+        + "    log_weights = torch.full((len(means),), -math.log(len(means)), dtype=log_components.dtype)\n"
+        "    before = -math.inf\n"
+        "    while True:\n"
+        "        now = torch.logsumexp(log_weights + log_components, dim=1).mean().item()\n"
+        "        if now - before < 1e-6:\n"
+        "            return log_weights.exp()\n"
+        "        before = now\n"
+        "        log_weights = torch.softmax(log_weights + log_components, dim=1).mean(dim=0).log()"),
 }
