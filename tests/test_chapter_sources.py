@@ -497,3 +497,52 @@ def test_the_folded_check_rule_rejects_an_assert_in_sight_and_a_silent_check():
         "cell 0: a check cell must end with checked('what held')",
         "cell 1: a check cell must end with checked('what held')",
         "cell 2: says checked() but asserts nothing"]
+
+
+def _apostrophes_in_computed_text(cells) -> list[str]:
+    """String pieces with an apostrophe that can reach an {eval}: the site sets it as a typographic quote
+    and JupyterLab does not, so the two would show different sentences (the names an {eval} uses, and the
+    names their assignments use in turn, followed through the chapter's code)."""
+    import ast
+
+    evals = {name for cell in cells if cell.cell_type == "markdown"
+             for name in re.findall(r"\{eval\}`(\w+)`", cell.source)}
+    values: dict[str, list[ast.AST]] = {}
+    for cell in cells:
+        if cell.cell_type != "code":
+            continue
+        for node in ast.walk(ast.parse(cell.source)):
+            if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for target in targets:
+                    for name in ast.walk(target):
+                        if isinstance(name, ast.Name):
+                            values.setdefault(name.id, []).append(node.value)
+    seen, todo, found = set(), list(evals), []
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        for value in values.get(name, []):
+            for node in ast.walk(value):
+                if isinstance(node, ast.Name):
+                    todo.append(node.id)
+                elif isinstance(node, ast.Constant) and isinstance(node.value, str) and re.search(r"\w['\u2019]\w",
+                                                                                                 node.value):
+                    found.append(f"{name}: {node.value!r}")
+    return sorted(found)
+
+
+def test_computed_sentences_have_no_apostrophe(chapter):
+    path, notebook = chapter
+    assert _apostrophes_in_computed_text(notebook.cells) == [], path.name
+
+
+def test_the_apostrophe_check_follows_a_sentence_to_its_parts():
+    import nbformat
+
+    cells = [nbformat.v4.new_code_cell("reach = 'at the usual steps' if ok else \"at Adam's largest steps\"\n"
+                                       "text = f'too few to arrive {reach}'\nlabel = \"the model's\""),
+             nbformat.v4.new_markdown_cell("It is {eval}`text`.")]
+    assert _apostrophes_in_computed_text(cells) == ["reach: \"at Adam's largest steps\""]
