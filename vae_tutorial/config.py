@@ -156,7 +156,7 @@ class TrainConfig:
             _require(self.beta == 1 and self.warmup_steps == 0,
                      "a capacity target (--capacity) replaces beta and its warm-up: drop --beta and --warmup-steps")
         if self.tc_weight is not None:
-            _require(_finite(self.tc_weight) and self.tc_weight >= 0, f"TC weight must be a finite number >= 0, got {self.tc_weight}")
+            _require(_finite(self.tc_weight) and self.tc_weight >= 0, f"TC weight must be a finite number >= 0{IN_FLOAT32}, got {self.tc_weight}")
             _require(self.beta == 1 and self.warmup_steps == 0 and self.capacity_max is None and self.free_bits == 0,
                      "beta-TCVAE (--tc-weight) weighs the KL's parts itself: drop --beta, --warmup-steps, --capacity "
                      "and --free-bits")

@@ -93,7 +93,6 @@ def show_quick_mode_note(plan: Budget) -> None:
                           f'</p><p>{escape(text)}</p></div>'}, raw=True)
 
 
-
 def checked(what: str, width: int = OUTPUT_WIDTH) -> None:
     """The line a folded check cell shows once every assert above it has held: what it checked.
 
