@@ -79,8 +79,8 @@ def quick_mode_note(plan: Budget) -> str:
     """The line a quick-mode chapter shows under its set-up cell: its numbers are not the ones the text describes."""
     return (f"Quick mode ({QUICK_ENV_VAR}=1): the numbers and figures on this page come from a short run "
             f"({plan.subset:,} training images, short training), made for tests. The text describes the full run "
-            f"on all 60,000 images, whose numbers can differ, and a few figures look different here (their "
-            f"captions say so). Unset {QUICK_ENV_VAR} and run again to see the full run.")
+            f"on all 60,000 images: its numbers can differ from these, and a figure can look different from "
+            f"what the text says of it. Unset {QUICK_ENV_VAR} and run again to see the full run.")
 
 
 def show_quick_mode_note(plan: Budget) -> None:
