@@ -24,11 +24,48 @@ def test_animation_starts_itself_and_loads_nothing_remote(track, label):
                           track_label=label, mode="loop")
     player = re.search(r"(anim[0-9a-f]+) = new Animation", html).group(1)
     assert f"var player = window.{player};" in html and "player.play_animation()" in html  # autoplay script
-    assert "player.pause_animation()" in html and "player.set_frame = " in html  # stops once its image is gone
+    assert "player.pause_animation()" in html and '"anim_step_forward", "anim_step_reverse"' in html  # stops once gone
     assert "https://" not in html and "http://" not in html  # no CDN
     assert 'class="fa ' not in html  # icons are text, not Font Awesome
     assert html.count("data:image/png;base64") == len(FRAMES)
     assert 'value="loop"' in html and "checked" in html
+
+
+# Waits until the player reaches the frame asked for, removes the whole output (image, slider, loop
+# buttons: what closing a JupyterLab tab does), then lets the timer tick for a second.
+_REMOVE_AT_FRAME = """
+const [name, frame, done] = arguments;
+const player = window[name];
+const poll = setInterval(() => {
+  if (player.current_frame !== frame) return;
+  clearInterval(poll);
+  document.getElementById("output").remove();
+  setTimeout(() => done(player.timer === null ? "stopped" : "still ticking"), 1000);
+}, 1);
+"""
+
+
+@pytest.mark.parametrize("mode, frame", [("loop", 3), ("loop", 1), ("reflect", 3), ("reflect", 0), ("once", 3)])
+def test_an_animation_whose_output_is_removed_stops_without_an_error(tmp_path, mode, frame):
+    """Removed at its last frame, the next tick reads the loop buttons before it draws: matplotlib's
+    player then raised a TypeError on every tick, forever (seen after closing chapter 7's tab)."""
+    from _browser import chromium
+
+    html = animation_html(FRAMES, interval=40, mode=mode)
+    player = re.search(r"(anim[0-9a-f]+) = new Animation", html).group(1)
+    page = tmp_path / "page.html"
+    page.write_text(f"<!doctype html><html><body><div id='output'>{html}</div></body></html>")
+    driver = chromium(800, 600)
+    try:
+        driver.get(page.as_uri())
+        driver.set_script_timeout(30)
+        if mode == "reflect" and frame == 0:  # reach the start again on the way back
+            driver.execute_async_script("const d = arguments[0]; setTimeout(() => d(), 200);")
+        assert driver.execute_async_script(_REMOVE_AT_FRAME, player, frame) == "stopped"
+        errors = [e["message"][:160] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+        assert errors == [], f"{mode} at frame {frame}: {errors[:3]}"
+    finally:
+        driver.quit()
 
 
 def test_animation_is_described_and_its_controls_are_named():

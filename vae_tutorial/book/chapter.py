@@ -263,9 +263,11 @@ ICONS = {  # Font Awesome 4 class -> a text glyph for the same button
 
 # Starts the to_jshtml player once the page (or the notebook output) is in
 # place: the player object is created by a zero-delay timeout, so poll. Stops
-# it, before drawing, at the first frame after its image has left the page (a
-# closed JupyterLab tab, a cleared output): matplotlib's player would otherwise
-# keep its timer and report an error on every frame.
+# it at the first tick after its image has left the page (a closed JupyterLab
+# tab, a cleared output). The guard sits on the timer's two step functions,
+# not on set_frame: at the last frame a step reads the loop buttons before it
+# draws, and once they are gone matplotlib's player would report an error on
+# every tick.
 AUTOPLAY = """
 <script>
 (function () {
@@ -276,11 +278,13 @@ AUTOPLAY = """
       if (tries++ < 100) { setTimeout(start, 50); }
       return;
     }
-    var setFrame = player.set_frame.bind(player);
-    player.set_frame = function (frame) {  // every frame passes here
-      if (document.getElementById(player.img_id)) { setFrame(frame); }
-      else { player.pause_animation(); }  // the image has left the page
-    };
+    ["anim_step_forward", "anim_step_reverse"].forEach(function (name) {
+      var step = player[name].bind(player);
+      player[name] = function () {  // every tick of the timer passes here
+        if (document.getElementById(player.img_id)) { step(); }
+        else { player.pause_animation(); }  // the image has left the page
+      };
+    });
     player.play_animation();
   }
   if (document.readyState === "complete") { setTimeout(start, 0); }
