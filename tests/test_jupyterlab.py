@@ -86,6 +86,19 @@ def test_the_file_browser_lists_each_chapter_once(student):
     assert "book" in names, "the book's pages (landing page, Notation, Results, ...) are not reachable"
 
 
+def test_the_book_plugin_jupyterlab_loads_is_the_one_in_the_sources():
+    """pip copies jupyter-config/labextension into the environment at install time, an editable install
+    too: a plugin edited since then is not the one JupyterLab runs, and these tests would judge the old."""
+    import sysconfig
+
+    installed = Path(sysconfig.get_path("data")) / "share" / "jupyter" / "labextensions" / "vae-tutorial"
+    for source in sorted((ROOT / "jupyter-config" / "labextension").rglob("*")):
+        if source.is_file():
+            copy = installed / source.relative_to(ROOT / "jupyter-config" / "labextension")
+            assert copy.is_file() and copy.read_bytes() == source.read_bytes(), (
+                f"{copy} is not {source}: run the README's set-up command (pip install -e '.[dev]') again")
+
+
 def test_every_extension_loads_without_a_version_conflict(lab):
     """jupyterlab-myst, jupytext and the widgets' front ends agree with this JupyterLab (pinned in pyproject):
     `jupyter labextension list` marks none, and the page logs no unmet shared-module version."""
@@ -295,8 +308,9 @@ def test_book_pages_open_as_pages_and_their_links_reach_the_chapters(lab):
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_equation_numbers_are_the_sites(lab, chapter):
     """The site numbers the labelled display equations of chapter N (N.1), (N.2), ... in order, and no
-    other. JupyterLab shows the M of (N.M) on the same equation, in the same order, and no number on any
-    other display equation, so a link "(3.8)" finds equation (8) of chapter 3."""
+    other. JupyterLab shows the same (N.M) on the same equation (jupyterlab-myst numbers (M), the book's
+    plugin adds the chapter), and on the prose's references to it, and no number on any other display
+    equation, so a link "(3.8)" from another chapter finds (3.8) there too."""
     text = (ROOT / "notebooks" / chapter).read_text()
     labels = re.findall(r"^:label: *(\S+)", text, re.M)
     displays = (text.count("```{math}") + text.count("\\begin{equation*}")
@@ -304,10 +318,17 @@ def test_equation_numbers_are_the_sites(lab, chapter):
     driver = _fresh_browser(lab, f"equations-{chapter[:2]}", chapter)
     try:
         _wait_for(lambda: driver.execute_script(_CURRENT_NOTEBOOK_CELLS, chapter), 240, f"{chapter} did not open")
-        expected = [[f"({k})", f"#{label}"] for k, label in enumerate(labels, 1)]
+        number = int(chapter[:2])
+        expected = [[f"({number}.{k})", f"#{label}"] for k, label in enumerate(labels, 1)]
         numbers = _wait_for(lambda: (lambda n: n if len(n) >= len(expected) else None)(driver.execute_script(_EQUATION_NUMBERS)),
                             60, f"{chapter}: fewer equation numbers than labels") if expected else driver.execute_script(_EQUATION_NUMBERS)
         assert numbers == expected, f"{chapter}: JupyterLab numbers {numbers[:6]}..., the site numbers {expected[:6]}..."
+        site = dict((href, shown) for shown, href in expected)
+        references = driver.execute_script(_EQUATION_REFERENCES)
+        cited = len(re.findall(r"\{eq\}`", text))  # some sit in solutions, not rendered until opened
+        assert references or not cited, f"{chapter}: no reference to an equation shown, {cited} written"
+        wrong = [[shown, href] for shown, href in references if site.get(href) != shown]
+        assert wrong == [], f"{chapter}: references whose number is not the site's: {wrong[:5]}"
         shown = driver.execute_script("return window.jupyterapp.shell.currentWidget.node.querySelectorAll("
                                       "'.jp-MarkdownCell .myst .katex-display').length")
         assert shown == displays, f"{chapter}: {shown} display equations shown, {displays} written"
@@ -575,6 +596,14 @@ _EQUATION_NUMBERS = """
 // jupyterlab-myst's number beside a display equation: a link to the equation's label
 return Array.from(window.jupyterapp.shell.currentWidget.node
   .querySelectorAll('.jp-MarkdownCell .myst a[title="Link to this Equation"]'))
+  .map(a => [a.textContent.trim(), a.getAttribute('href')]);
+"""
+
+_EQUATION_REFERENCES = """
+// the prose's references to equations ({eq}`label`): jupyterlab-myst's link to the label
+return Array.from(window.jupyterapp.shell.currentWidget.node
+  .querySelectorAll('.jp-MarkdownCell .myst a.hover-link[href^="#"]'))
+  .filter(a => /^\\(/.test(a.textContent.trim()))
   .map(a => [a.textContent.trim(), a.getAttribute('href')]);
 """
 

@@ -21,6 +21,11 @@
  *    marked the chapter modified for it, so closing it asked to save.
  * 4. A figure's alt text (its code cell's `alt` metadata, the :alt: option the site puts on the
  *    image) is put on the images the cell outputs, for a screen reader.
+ * 5. Equations carry the site's numbers. jupyterlab-myst numbers a notebook's labelled equations
+ *    (1), (2), ... and its references to them the same; the site numbers them (N.M) in chapter N, and
+ *    the chapters' links to other chapters' equations say (N.M). In a chapter (a file named NN_*.md)
+ *    each equation's number and each reference to it is shown as (N.M). The text node is changed in
+ *    place, so jupyterlab-myst's own later updates of it still land (and are renumbered again).
  */
 (function () {
   'use strict';
@@ -113,10 +118,43 @@
     panel.disposed.connect(() => observer.disconnect());
   }
 
+  /** 5. (M) -> (N.M) on chapter N's equation numbers and on its references to them. */
+  function numberEquationsByChapter(panel, context) {
+    const found = /(?:^|\/)(\d+)_[^/]*\.md$/i.exec(context.path || '');
+    if (!found) return;
+    const chapter = String(parseInt(found[1], 10));
+    let pending = false;
+    const renumber = link => {  // React may hold "(1)" as one text node or as "(", "1", ")"
+      const parts = Array.from(link.childNodes);
+      if (!parts.length || parts.some(node => node.nodeType !== Node.TEXT_NODE)) return;
+      if (!/^\(\d+\)$/.test(link.textContent)) return;
+      const digits = parts.find(node => /\d/.test(node.data));
+      digits.data = digits.data.replace(/\d+/, number => chapter + '.' + number);
+    };
+    const apply = () => {
+      pending = false;
+      if (panel.isDisposed) return;
+      const labels = new Set();
+      panel.node.querySelectorAll('.jp-MarkdownCell .myst a[title="Link to this Equation"]').forEach(link => {
+        labels.add(link.getAttribute('href'));
+        renumber(link);
+      });
+      panel.node.querySelectorAll('.jp-MarkdownCell .myst a.hover-link').forEach(link => {
+        if (labels.has(link.getAttribute('href'))) renumber(link);
+      });
+    };
+    const observer = new MutationObserver(() => {
+      if (!pending) { pending = true; requestAnimationFrame(apply); }
+    });
+    observer.observe(panel.node, {childList: true, subtree: true, characterData: true});
+    panel.disposed.connect(() => observer.disconnect());
+  }
+
   const notebookExtension = {
     createNew(panel, context) {
       ignoreTheKernelsLanguageInfo(context);
       describeImages(panel);
+      numberEquationsByChapter(panel, context);
     }
   };
 
