@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from vae_tutorial.book.progress import TrainingStatus, duration
+from vae_tutorial.book.progress import TrainingStatus, duration, steps
 from vae_tutorial.train import FitResult
 
 
@@ -51,3 +51,28 @@ def test_the_last_line_tells_a_cached_model_from_a_trained_one():
     assert lines[-1].startswith("VAE:\n  trained 3 epochs in ") and "cache" not in lines[-1]
     status.finish_all(trained=2, loaded=3)
     assert "2 model(s) trained" in lines[-1] and "3 loaded from the cache" in lines[-1]
+
+
+def test_a_long_loop_says_its_step_and_time_left_then_its_total(monkeypatch):
+    clock = iter(range(0, 1000, 2))  # each call of the clock: 2 s later
+    monkeypatch.setattr("vae_tutorial.book.progress.time.monotonic", lambda: next(clock))
+    lines = []
+    seen = list(steps(4, "fitting q", display_line=lines.append))
+    assert seen == [0, 1, 2, 3]
+    assert lines[0] == "fitting q: 4 steps"
+    assert lines[1] == "fitting q: step 1 of 4, about 6 s left"  # 2 s a step so far, 3 steps to go
+    assert lines[-1].startswith("fitting q: 4 steps in ") and "left" not in lines[-1]
+    assert max(len(line) for line in lines) <= 72
+
+
+def test_a_loop_over_a_dict_counts_its_keys_in_the_unit_given():
+    lines = []
+    fits = {"standard": 1, "mixture": 2, "vamp": 3}
+    assert list(steps(fits, "judging", unit="prior", display_line=lines.append)) == list(fits)
+    assert lines[0] == "judging: 3 priors" and lines[-1].startswith("judging: 3 priors in ")
+
+
+@pytest.mark.parametrize("nothing", [0, [], {}])
+def test_a_loop_of_nothing_is_refused(nothing):
+    with pytest.raises(ValueError, match="at least one step"):
+        list(steps(nothing, "nothing"))

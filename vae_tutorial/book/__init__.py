@@ -16,7 +16,7 @@ from .classify import (accuracy, class_centroids, class_shares, fit_logistic, ne
                        predict_logistic)
 from .exercises import answer, exercise
 from .plots import label_grid, plot_history, show_images
-from .progress import TrainingStatus
+from .progress import TrainingStatus, steps
 from .widgets import latent_explorer, latent_plane_explorer
 
 __all__ = [
@@ -24,5 +24,5 @@ __all__ = [
     "chapter_setup", "checked", "class_centroids", "class_shares", "configs", "evaluate_model", "exercise",
     "fit_logistic", "label_grid", "latent_explorer", "latent_plane_explorer", "load_data", "markdown_table",
     "nearest_centroid", "per_class_accuracy", "plot_history", "plot_rate_distortion", "predict_logistic",
-    "show_images", "sweep_betas", "train_model",
+    "show_images", "steps", "sweep_betas", "train_model",
 ]

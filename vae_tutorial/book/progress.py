@@ -1,4 +1,4 @@
-"""Progress under a chapter's training cell: which epoch of how many, how long is left.
+"""Progress under a chapter's long cell: which epoch (or step) of how many, how long is left.
 
 Two short lines, the model's name and its state, so that each fits the site's
 column without scrolling.
@@ -66,6 +66,31 @@ class TrainingStatus:
             self.show(f"loaded from the cache ({len(history)} epochs, {per_epoch:.1f} s each)")
         else:
             self.show(f"trained {len(history)} epochs in {duration(time.monotonic() - self.started)}")
+
+
+def steps(items, what: str, unit: str = "step", display_line=None, every_seconds: float = 1.0):
+    """range(items) (or the items of a list or dict) for a long loop in a chapter, with one line that
+    says how far it is.
+
+    `for step in steps(600, "fitting q"):` shows "fitting q: step 240 of 600, about 6 s left", updated
+    in place at most once a second, and "fitting q: 600 steps in 14 s" at the end (what the site
+    shows); `steps(fits, "judging", unit="model")` goes through a dict's keys, counting models.
+    """
+    items = range(items) if isinstance(items, int) else items
+    count = len(items)
+    if count < 1:
+        raise ValueError(f"steps needs at least one {unit}, got none")
+    show = display_line or _display_line()
+    started = shown_at = time.monotonic()
+    show(f"{what}: {count} {unit}s")
+    for done, item in enumerate(items, 1):
+        yield item
+        now = time.monotonic()
+        if now - shown_at >= every_seconds and done < count:
+            shown_at = now
+            left = (now - started) / done * (count - done)
+            show(f"{what}: {unit} {done} of {count}, about {duration(left)} left")
+    show(f"{what}: {count} {unit}s in {duration(time.monotonic() - started)}")
 
 
 def _display_line():
