@@ -43,6 +43,11 @@ def describe_error(err: BaseException) -> str:
 class VAETutorialError(Exception):
     """Base class: a problem with the user's input or files, not a bug."""
 
+    def _render_traceback_(self) -> list[str]:
+        """What IPython (a notebook, JupyterLab, a book build) shows in place of the traceback: the error in one
+        line, as the command line prints it. A student's Run All meets the same message a terminal would."""
+        return [printable(f"{type(self).__name__}: {first_line(self)}")]
+
 
 class DataError(VAETutorialError):
     """Fashion-MNIST is missing, unreadable or malformed."""
@@ -62,6 +67,10 @@ class ConfigError(VAETutorialError):
 
 class DeviceError(VAETutorialError):
     """The device asked for is not on this machine, or the model does not fit in its memory."""
+
+
+class FolderError(VAETutorialError):
+    """The output folder cannot be written, is in use, or holds another run."""
 
 
 class OutputError(VAETutorialError):

@@ -11,7 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from .. import __version__
@@ -19,7 +22,7 @@ from ..checkpoint import FORMAT, atomic_write, load_checkpoint, model_from_state
 from ..config import ModelConfig, TrainConfig, describe, env_path, to_dict, variant_tags
 from ..data import Split, load_data
 from ..device import pick_device
-from ..errors import CheckpointError, TrainingDiverged, printable
+from ..errors import CheckpointError, FolderError, TrainingDiverged, printable
 from ..train import CHECKPOINT_NAME, METRICS_NAME, EpochCallback, FitResult, fit
 from .folder import claimed_folder
 from .targets import KEY_NAME
@@ -87,7 +90,7 @@ def cached_fit(
     out = cache_root(root) / _folder_name(model_config, train_config, settings)  # the images hashed once
     checkpoint = out / CHECKPOINT_NAME
     # checked below; another process training this very run (a second chapter, a build) is waited for
-    with claimed_folder(out, written=(CHECKPOINT_NAME, METRICS_NAME, KEY_NAME), refuse=False, wait=True):
+    with _cache_folder(out):
         state = _readable(checkpoint)  # read once, for a cache hit and for a resume alike
         if state is not None and not _holds(checkpoint, state, settings):
             state = None  # set aside, as an unreadable checkpoint is, and trained again
@@ -113,6 +116,18 @@ def cached_fit(
             raise
 
 
+@contextmanager
+def _cache_folder(out: Path) -> Iterator[Path]:
+    """claimed_folder for a cached run: waited for while another process trains it, and a folder that cannot be
+    used is one line naming the cache and what to do (a chapter's Run All and a sweep see the same)."""
+    try:
+        with claimed_folder(out, written=(CHECKPOINT_NAME, METRICS_NAME, KEY_NAME), refuse=False, wait=True) as folder:
+            yield folder
+    except FolderError as err:
+        raise FolderError(f"the model cache cannot be used: {err}. The cache is {out.parent} (${CACHE_ENV_VAR} "
+                          "names another folder; remove what is in the way, or point it at a folder you can write)") from None
+
+
 def _readable(checkpoint: Path) -> dict | None:
     """The cached checkpoint, or None: none yet, or unreadable (then set aside as *.unreadable and trained afresh)."""
     if not checkpoint.exists():
@@ -132,14 +147,11 @@ def _holds(checkpoint: Path, state: dict, settings: dict) -> bool:
     trusted, and is set aside (*.unreadable) and trained again, as an unreadable checkpoint is.
     """
     key_path = checkpoint.parent / KEY_NAME
-    try:
-        saved = json.loads(key_path.read_bytes()[:MAX_KEY_BYTES])
-    except (OSError, ValueError):
-        saved = None
+    saved = _read_key(key_path)
     stored = {**state["model_config"], **{k: v for k, v in state["train_config"].items() if k not in IGNORED}}
     expected = {k: v for k, v in settings.items() if k in stored}
     if saved != settings:
-        why = "has no key.json" if not key_path.exists() else "has a damaged key.json"
+        why = "has no key.json" if not key_path.exists() else "has a damaged key.json (or one that is not a file)"
     elif {k: stored[k] for k in expected} != expected:
         why = "holds a checkpoint of other settings"
     else:
@@ -148,12 +160,47 @@ def _holds(checkpoint: Path, state: dict, settings: dict) -> bool:
     return False
 
 
+def _read_key(path: Path) -> dict | None:
+    """A cached run's key, or None: absent, not a plain file (a pipe would block, /dev/zero never end), too long,
+    or not JSON. Opened without following a link and without blocking; at most MAX_KEY_BYTES are read."""
+    try:
+        handle = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(handle).st_mode):
+            return None
+        data = os.read(handle, MAX_KEY_BYTES + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(handle)
+    try:
+        return json.loads(data) if len(data) <= MAX_KEY_BYTES else None
+    except ValueError:
+        return None
+
+
 def _set_aside(checkpoint: Path, why: str) -> None:
-    """Move a cached run's checkpoint (and its key) aside as *.unreadable, and say so on stderr."""
+    """Move a cached run's checkpoint (and its key) aside as *.unreadable (or *.unreadable-2, ... where that name
+    is taken), and say so on stderr."""
     names = []
     for path in (checkpoint, checkpoint.parent / KEY_NAME):
         if path.exists() or path.is_symlink():
-            path.replace(path.with_name(path.name + ".unreadable"))
-            names.append(path.name + ".unreadable")
+            aside = _free_name(path.with_name(path.name + ".unreadable"))
+            try:
+                path.replace(aside)
+            except OSError as err:
+                raise FolderError(f"cannot move {path} aside to {aside.name}: {err.strerror or err}") from None
+            names.append(aside.name)
     print(printable(f"note: the cached run in {checkpoint.parent} {why}; it was moved to {' and '.join(names)} "
                     "and the model is trained again"), file=sys.stderr, flush=True)
+
+
+def _free_name(path: Path) -> Path:
+    """path, or path-2, path-3, ...: the first name nothing (not even a broken link) holds."""
+    candidate, number = path, 1
+    while candidate.exists() or candidate.is_symlink():
+        number += 1
+        candidate = path.with_name(f"{path.name}-{number}")
+    return candidate

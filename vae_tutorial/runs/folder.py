@@ -9,15 +9,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..checkpoint import CHECKPOINT_NAME, METRICS_NAME
-from ..errors import VAETutorialError
+from ..errors import FolderError
+from .lock import LOCK_NAME, hold_lock
 
 PICTURES = ("reconstructions.png", "samples.png")
 RUN_FILES = (CHECKPOINT_NAME, METRICS_NAME, *PICTURES)  # what a run writes; any one of them means "a run lives here"
-LOCK_NAME = ".vae_tutorial.lock"
-
-
-class FolderError(VAETutorialError):
-    """The output folder cannot be written, is in use, or holds another run."""
 
 
 def file_identity(path: str | os.PathLike) -> tuple | None:
@@ -47,7 +43,7 @@ def claimed_folder(
     created = _make_folders(out)
     failed = True
     try:
-        lock = _lock(out, wait)
+        lock = hold_lock(out, wait)
         try:
             _clean_orphans(out, written)
             if refuse:
@@ -80,32 +76,6 @@ def _make_folders(out: Path) -> list[Path]:
     except OSError as err:
         raise FolderError(f"cannot write to the output folder {out}: {err.strerror or err}") from err
     return missing
-
-
-def _lock(out: Path, wait: bool = False) -> int:
-    """An exclusive lock on out/LOCK_NAME (non-blocking unless wait); the file descriptor that holds it."""
-    path = out / LOCK_NAME
-    while True:
-        try:
-            handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
-        except OSError as err:
-            raise FolderError(f"cannot write to the output folder {out}: {err.strerror or err}") from err
-        try:
-            import fcntl
-        except ImportError:  # no fcntl (Windows): no lock, the rest still applies
-            return handle
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(handle)
-            raise FolderError(f"{out} is in use by another run right now: wait for it to finish, or choose another --out") from None
-        try:
-            same = os.path.samestat(os.fstat(handle), os.stat(path))
-        except FileNotFoundError:
-            same = False
-        if same:
-            return handle
-        os.close(handle)  # the holder removed the file as we opened it: try again on the new one
 
 
 def _clean_orphans(out: Path, written: tuple[str, ...]) -> None:
