@@ -320,17 +320,31 @@ def test_equation_numbers_are_the_sites(lab, chapter):
         _wait_for(lambda: driver.execute_script(_CURRENT_NOTEBOOK_CELLS, chapter), 240, f"{chapter} did not open")
         number = int(chapter[:2])
         expected = [[f"({number}.{k})", f"#{label}"] for k, label in enumerate(labels, 1)]
-        numbers = _wait_for(lambda: (lambda n: n if len(n) >= len(expected) else None)(driver.execute_script(_EQUATION_NUMBERS)),
-                            60, f"{chapter}: fewer equation numbers than labels") if expected else driver.execute_script(_EQUATION_NUMBERS)
-        assert numbers == expected, f"{chapter}: JupyterLab numbers {numbers[:6]}..., the site numbers {expected[:6]}..."
         site = dict((href, shown) for shown, href in expected)
-        references = driver.execute_script(_EQUATION_REFERENCES)
         cited = len(re.findall(r"\{eq\}`", text))  # some sit in solutions, not rendered until opened
+
+        def seen():
+            """What the reader sees now: jupyterlab-myst renders cells and numbers them in waves, and the
+            plugin renumbers after each wave, so the page is judged once it has settled, not mid-wave."""
+            numbers = driver.execute_script(_EQUATION_NUMBERS)
+            references = driver.execute_script(_EQUATION_REFERENCES)
+            wrong = [[shown, href] for shown, href in references if site.get(href) != shown]
+            shown = driver.execute_script("return window.jupyterapp.shell.currentWidget.node.querySelectorAll("
+                                          "'.jp-MarkdownCell .myst .katex-display').length")
+            return numbers, references, wrong, shown
+
+        def settled():
+            numbers, references, wrong, shown = state = seen()
+            return state if (numbers == expected and wrong == [] and shown == displays
+                             and (references or not cited)) else None
+
+        deadline = time.monotonic() + 120
+        while not settled() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        numbers, references, wrong, shown = seen()
+        assert numbers == expected, f"{chapter}: JupyterLab numbers {numbers[:6]}..., the site numbers {expected[:6]}..."
         assert references or not cited, f"{chapter}: no reference to an equation shown, {cited} written"
-        wrong = [[shown, href] for shown, href in references if site.get(href) != shown]
         assert wrong == [], f"{chapter}: references whose number is not the site's: {wrong[:5]}"
-        shown = driver.execute_script("return window.jupyterapp.shell.currentWidget.node.querySelectorAll("
-                                      "'.jp-MarkdownCell .myst .katex-display').length")
         assert shown == displays, f"{chapter}: {shown} display equations shown, {displays} written"
         driver.execute_async_script(_CLOSE)
     finally:
