@@ -237,7 +237,7 @@ def test_without_javascript_the_output_says_so(tmp_path):
         path.write_text(page(correlation_slider(MEAN, SD, 0.9), kl_slider()))
         driver.get(path.as_uri())
         text = driver.find_element("tag name", "body").text
-        assert text.count("drawn by JavaScript in your browser, which is switched off") == 2
+        assert text.count("drawn by JavaScript in your browser, which has not run here (scripts are switched off") == 2
         assert not driver.find_elements("css selector", "input[type=range]"), "scripts ran: the test is not JS-free"
     finally:
         driver.quit()

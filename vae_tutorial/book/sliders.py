@@ -25,6 +25,7 @@ SCRIPT = Path(__file__).with_name("sliders.js")
 RHO_LIMIT = 0.99  # the correlation slider's reach: at |rho| = 1 the gap is infinite
 MU_RANGE, SIGMA_RANGE = (-3.0, 3.0), (0.2, 3.0)  # the KL slider's reach (sliders.js draws densities up to 2)
 
+NOT_RUN = "scripts are switched off, or in JupyterLab the output is not trusted: run the cell again"
 STYLE = """<style>
 .vae-slider { margin: 1rem 0; max-width: 100%; overflow-wrap: break-word; }
 .vae-slider-control { margin: 0.25rem 0 0.5rem; }
@@ -83,8 +84,8 @@ def correlation_slider(mean=(0.0, 0.0), sd=(1.0, 1.0), rho: float = 0.9) -> Slid
     rho = _within(rho, -RHO_LIMIT, RHO_LIMIT, "rho")
     about = (f"A slider for the posterior's correlation rho (from {rho:.2f}), drawing the posterior and the "
              "best factorised q and showing the gap KL(q || p); it needs a browser (HTML and JavaScript).")
-    fallback = ("This picture and its slider are drawn by JavaScript in your browser, which is switched off; "
-                "the smallest gap's equation above gives the number it would show.")
+    fallback = ("This picture and its slider are drawn by JavaScript in your browser, which has not run here "
+                f"({NOT_RUN}); the smallest gap's equation above gives the number it would show.")
     return Slider("mean-field", {"mean": mean, "sd": sd, "rho": round(rho, 2)}, about, fallback)
 
 
@@ -95,6 +96,6 @@ def kl_slider(mu: float = 1.0, sigma: float = 0.5) -> Slider:
     sigma = _within(sigma, *SIGMA_RANGE, "sigma")
     about = (f"Sliders for q's mean mu (from {mu:g}) and standard deviation sigma (from {sigma:g}), drawing "
              "q = N(mu, sigma^2) against p = N(0, 1) with KL(q || p); it needs a browser (HTML and JavaScript).")
-    fallback = ("This picture and its sliders are drawn by JavaScript in your browser, which is switched off; "
-                "the closed form above gives the number they would show.")
+    fallback = ("This picture and its sliders are drawn by JavaScript in your browser, which has not run here "
+                f"({NOT_RUN}); the closed form above gives the number they would show.")
     return Slider("gaussian-kl", {"mu": mu, "sigma": sigma}, about, fallback)
