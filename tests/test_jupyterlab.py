@@ -214,10 +214,11 @@ def test_a_chapters_slider_runs_in_the_page_and_follows_the_keyboard(lab, chapte
         before = (slider.get_attribute("value"), root.find_element("css selector", ".vae-slider-readout").text)
         slider.click()
         cell = driver.execute_script(_ACTIVE_CELL)
-        slider.send_keys(Keys.ARROW_LEFT)
+        slider.send_keys(Keys.ARROW_LEFT, Keys.ARROW_DOWN)  # two steps down; ArrowDown is also the notebook's "next cell"
         after = (slider.get_attribute("value"), root.find_element("css selector", ".vae-slider-readout").text)
         assert after[0] != before[0] and after[1] != before[1], f"{chapter}: the slider did not move: {before} {after}"
         moved = float(after[0])  # chapter 3 starts at rho 0.9; chapter 5 at mu 1, sigma 0.5
+        assert moved == {"rho": 0.88, "sigma": 0.4}[name], f"{chapter}: two steps down gave {moved}"
         expected = (-0.5 * math.log(1 - moved**2) if name == "rho"  # (eq. mean-field-gap)
                     else -0.5 * (1 + math.log(moved**2) - 1 - moved**2))  # (eq. kl-gauss-1d) at mu = 1
         assert after[1].endswith(f" = {expected:.3f} nats"), f"{chapter}: shows {after[1]!r}, expected {expected:.3f}"

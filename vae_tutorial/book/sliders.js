@@ -31,7 +31,10 @@
     text.appendChild(shown);
     var input = node("input", {"type": "range", "id": id, "name": name, "min": String(range[0]),
                                "max": String(range[1]), "step": String(range[2]), "value": String(value),
-                               "aria-label": label});
+                               "aria-label": label,
+                               // JupyterLab (Lumino) leaves keys pressed here to the slider: without this,
+                               // an arrow key also moves the notebook's cell selection
+                               "data-lm-suppress-shortcuts": "true"});
     function update() {
       var v = Number(input.value), digits = String(range[2]).split(".")[1] || "";
       shown.textContent = fixed(v, digits.length);
@@ -39,6 +42,7 @@
       onChange();
     }
     input.addEventListener("input", update);
+    input.addEventListener("keydown", function (event) { event.stopPropagation(); });  // other notebook front ends
     box.appendChild(text);
     box.appendChild(input);
     return {box: box, input: input, update: update, value: function () { return Number(input.value); }};
