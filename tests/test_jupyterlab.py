@@ -10,12 +10,14 @@ a double-click in the file browser opens it as a notebook; after one Run All
 numbers the site shows; no raw MyST and no "⚠ label" of an unresolved
 reference is left; every figure has its caption; the solutions are closed;
 every link to another page resolves; and saving the chapter writes back the
-same bytes. In chapter 8 the latent explorer's picture follows its slider.
+same bytes. In chapter 8 the latent explorer's picture follows its slider; in
+chapters 3 and 5 the sliders drawn by their own script follow the keyboard.
 Screenshots land in _build/screenshots/.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import secrets
@@ -202,6 +204,48 @@ def test_the_launch_url_opens_a_chapter_and_its_widget_follows_the_slider(lab, b
         screenshot(driver, "jupyterlab-widget-after.png")
     finally:
         driver.quit()
+
+
+@pytest.mark.parametrize("chapter, name", [("03_elbo.md", "rho"), ("05_kl.md", "sigma")])
+def test_a_chapters_slider_runs_in_the_page_and_follows_the_keyboard(lab, chapter, name):
+    """Chapters 3 and 5's sliders (vae_tutorial.book.sliders): after Run All their script has drawn the
+    picture in the output, and an arrow key moves the slider and its number without the notebook
+    taking the key (the selected cell stays)."""
+    from selenium.webdriver.common.keys import Keys
+
+    base, token, _ = lab
+    driver = chromium(1400, 1000)
+    try:
+        driver.get(f"{base}/lab/tree/{chapter}?token={token}")
+        _wait_for(lambda: driver.execute_script(_CURRENT_NOTEBOOK_CELLS, chapter), 240, f"{chapter} did not open")
+        assert driver.execute_async_script(_RUN_ALL) == "done"
+        assert driver.execute_script(_ERROR_OUTPUTS) == []
+        root = _wait_for(lambda: driver.execute_script(_READY_SLIDER), 60, f"{chapter}: no slider started")
+        driver.execute_script("arguments[0].closest('.jp-OutputArea').scrollIntoView({block: 'center'})", root)
+        time.sleep(1)  # let the notebook finish scrolling before the screenshot
+        slider = root.find_element("css selector", f"input[name={name}]")
+        before = (slider.get_attribute("value"), root.find_element("css selector", ".vae-slider-readout").text)
+        slider.click()
+        cell = driver.execute_script(_ACTIVE_CELL)
+        slider.send_keys(Keys.ARROW_LEFT, Keys.ARROW_DOWN)  # two steps down; ArrowDown is also the notebook's "next cell"
+        after = (slider.get_attribute("value"), root.find_element("css selector", ".vae-slider-readout").text)
+        assert after[0] != before[0] and after[1] != before[1], f"{chapter}: the slider did not move: {before} {after}"
+        moved = float(after[0])  # chapter 3 starts at rho 0.9; chapter 5 at mu 1, sigma 0.5
+        assert moved == {"rho": 0.88, "sigma": 0.4}[name], f"{chapter}: two steps down gave {moved}"
+        expected = (-0.5 * math.log(1 - moved**2) if name == "rho"  # (eq. mean-field-gap)
+                    else -0.5 * (1 + math.log(moved**2) - 1 - moved**2))  # (eq. kl-gauss-1d) at mu = 1
+        assert after[1].endswith(f" = {expected:.3f} nats"), f"{chapter}: shows {after[1]!r}, expected {expected:.3f}"
+        assert driver.execute_script(_ACTIVE_CELL) == cell, f"{chapter}: the notebook took the arrow key"
+        screenshot(driver, f"jupyterlab-slider-{chapter[:2]}.png")
+    finally:
+        driver.quit()
+
+
+_READY_SLIDER = """
+return window.jupyterapp.shell.currentWidget.node.querySelector('.vae-slider[data-ready="true"]');
+"""
+
+_ACTIVE_CELL = "return window.jupyterapp.shell.currentWidget.content.activeCellIndex;"
 
 
 def _fresh_browser(lab, workspace: str, path: str = ""):

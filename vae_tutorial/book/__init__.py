@@ -2,7 +2,8 @@
 
 The rooms behind this face: chapter set-up and the trained-model helpers
 (chapter.py), pictures (plots.py), exercise checks (exercises.py), widgets and
-the site's latent explorer (widgets.py, site_explorer.py), the classifier judge
+the site's latent explorer (widgets.py, site_explorer.py), the sliders
+that draw a closed form in the browser (sliders.py), the classifier judge
 (classify.py), the status line of a long cell (progress.py). The maths the
 chapters teach is imported from the package's top modules by name
 (``vae_tutorial.losses``, ``vae_tutorial.model``, ...).
@@ -17,12 +18,13 @@ from .classify import (accuracy, class_centroids, class_shares, fit_logistic, ne
 from .exercises import answer, exercise
 from .plots import label_grid, plot_history, show_images
 from .progress import TrainingStatus, steps
+from .sliders import correlation_slider, kl_slider
 from .widgets import latent_explorer, latent_plane_explorer
 
 __all__ = [
     "Budget", "LivePlot", "TrainingStatus", "accuracy", "animation_html", "answer", "cache_root", "cached_fit",
-    "chapter_setup", "checked", "class_centroids", "class_shares", "configs", "evaluate_model", "exercise",
-    "fit_logistic", "label_grid", "latent_explorer", "latent_plane_explorer", "load_data", "markdown_table",
-    "nearest_centroid", "per_class_accuracy", "plot_history", "plot_rate_distortion", "predict_logistic",
+    "chapter_setup", "checked", "class_centroids", "class_shares", "configs", "correlation_slider", "evaluate_model",
+    "exercise", "fit_logistic", "kl_slider", "label_grid", "latent_explorer", "latent_plane_explorer", "load_data",
+    "markdown_table", "nearest_centroid", "per_class_accuracy", "plot_history", "plot_rate_distortion", "predict_logistic",
     "show_images", "steps", "sweep_betas", "train_model",
 ]
