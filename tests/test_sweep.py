@@ -19,6 +19,10 @@ def test_sweep_trains_once_and_orders_rate_by_beta(toy_split, tmp_path, monkeypa
     monkeypatch.setattr(cache, "fit", no_training)
     again = sweep_betas(model_config, train_config, [0.5, 4.0], toy_split, toy_split, tmp_path / "runs")
     assert [r["test_loss"] for r in again] == pytest.approx([r["test_loss"] for r in rows])
+    # each row keeps its model's per-epoch record, cached or not ("The beta-VAE" compares epochs)
+    for row in (*rows, *again):
+        assert [h["epoch"] for h in row["history"]] == [1, 2, 3, 4]
+    assert again[0]["history"][-1]["test_kl"] == pytest.approx(rows[0]["test_kl"])
 
     csv_path, md_path = write_table(rows, tmp_path)
     assert csv_path.read_text().splitlines()[0].startswith("beta,test_loss,test_recon,test_kl")

@@ -40,7 +40,7 @@ def sweep_betas(
         seconds = statistics.median(r["epoch_seconds"] for r in result.history)  # robust to a paused epoch
         rows.append({**{k: metrics[k] for k in COLUMNS if k in metrics}, "beta": beta,
                      "seconds_per_epoch": seconds, "kl_per_dim": metrics["kl_per_dim"], "model": result.model,
-                     "cached": result.cached})
+                     "history": result.history, "cached": result.cached})
     return rows
 
 
