@@ -3,8 +3,8 @@
 The rooms behind this face: chapter set-up and the trained-model helpers
 (chapter.py), pictures (plots.py), exercise checks (exercises.py), widgets and
 the site's latent explorer (widgets.py, site_explorer.py), the classifier judge
-(classify.py), the disentanglement chapter's budget, scores and
-traversals (disentangle.py), the status line of a long cell (progress.py). The maths the
+(classify.py), the disentanglement chapter's budget, scores and traversals
+(disentangle.py), the status line of a long cell (progress.py). The maths the
 chapters teach is imported from the package's top modules by name
 (``vae_tutorial.losses``, ``vae_tutorial.model``, ...).
 """
@@ -23,9 +23,10 @@ from .progress import TrainingStatus
 from .widgets import latent_explorer, latent_plane_explorer
 
 __all__ = [
-    "Budget", "LivePlot", "SPRITES_LATENT", "SpritesBudget", "TrainingStatus", "accuracy", "animation_html", "answer", "cache_root", "cached_fit",
-    "chapter_setup", "checked", "class_centroids", "class_shares", "configs", "evaluate_model", "exercise",
-    "factor_labels", "fit_logistic", "kl_split_on", "label_grid", "latent_explorer", "latent_plane_explorer", "load_data", "load_sprites", "markdown_table",
-    "nearest_centroid", "normalised_info", "per_class_accuracy", "plot_history", "plot_rate_distortion", "predict_logistic",
-    "score_model", "show_images", "sprites_budget", "sweep_betas", "traversal", "train_model",
+    "Budget", "LivePlot", "SPRITES_LATENT", "SpritesBudget", "TrainingStatus", "accuracy", "animation_html",
+    "answer", "cache_root", "cached_fit", "chapter_setup", "checked", "class_centroids", "class_shares", "configs",
+    "evaluate_model", "exercise", "factor_labels", "fit_logistic", "kl_split_on", "label_grid", "latent_explorer",
+    "latent_plane_explorer", "load_data", "load_sprites", "markdown_table", "nearest_centroid", "normalised_info",
+    "per_class_accuracy", "plot_history", "plot_rate_distortion", "predict_logistic", "score_model", "show_images",
+    "sprites_budget", "sweep_betas", "traversal", "train_model",
 ]
