@@ -4,7 +4,8 @@ The rooms behind this face: chapter set-up and the trained-model helpers
 (chapter.py), pictures (plots.py), exercise checks (exercises.py), widgets and
 the site's latent explorer (widgets.py, site_explorer.py), the sliders
 that draw a closed form in the browser (sliders.py), the classifier judge
-(classify.py), the status line of a long cell (progress.py). The maths the
+(classify.py), the disentanglement chapter's budget, scores and traversals
+(disentangle.py), the status line of a long cell (progress.py). The maths the
 chapters teach is imported from the package's top modules by name
 (``vae_tutorial.losses``, ``vae_tutorial.model``, ...).
 """
@@ -15,6 +16,8 @@ from ..runs.sweep import markdown_table, plot_rate_distortion, sweep_betas
 from .chapter import Budget, LivePlot, animation_html, chapter_setup, checked, configs, load_data, train_model
 from .classify import (accuracy, class_centroids, class_shares, fit_logistic, nearest_centroid, per_class_accuracy,
                        predict_logistic)
+from .disentangle import (SPRITES_LATENT, SpritesBudget, factor_labels, kl_split_on, load_sprites,
+                          normalised_info, score_model, sprites_budget, traversal)
 from .exercises import answer, exercise
 from .plots import label_grid, plot_history, show_images
 from .progress import TrainingStatus, steps
@@ -22,9 +25,11 @@ from .sliders import correlation_slider, kl_slider
 from .widgets import latent_explorer, latent_plane_explorer
 
 __all__ = [
-    "Budget", "LivePlot", "TrainingStatus", "accuracy", "animation_html", "answer", "cache_root", "cached_fit",
-    "chapter_setup", "checked", "class_centroids", "class_shares", "configs", "correlation_slider", "evaluate_model",
-    "exercise", "fit_logistic", "kl_slider", "label_grid", "latent_explorer", "latent_plane_explorer", "load_data",
-    "markdown_table", "nearest_centroid", "per_class_accuracy", "plot_history", "plot_rate_distortion", "predict_logistic",
-    "show_images", "steps", "sweep_betas", "train_model",
+    "Budget", "LivePlot", "SPRITES_LATENT", "SpritesBudget", "TrainingStatus", "accuracy", "animation_html",
+    "answer", "cache_root", "cached_fit", "chapter_setup", "checked", "class_centroids", "class_shares", "configs",
+    "correlation_slider", "evaluate_model", "exercise", "factor_labels", "fit_logistic", "kl_slider", "kl_split_on",
+    "label_grid", "latent_explorer", "latent_plane_explorer", "load_data", "load_sprites", "markdown_table",
+    "nearest_centroid", "normalised_info", "per_class_accuracy", "plot_history", "plot_rate_distortion",
+    "predict_logistic", "score_model", "show_images", "sprites_budget", "steps", "sweep_betas", "traversal",
+    "train_model",
 ]

@@ -59,8 +59,14 @@ def project_root(start: Path | None = None) -> Path:
     return here
 
 
-def chapter_setup(seed: int = 0) -> Budget:
-    """Seed everything, point data and cache at the repository, pick quick or full mode."""
+FULL_RUN = "the full run on all 60,000 images"  # what the text of a Fashion-MNIST chapter describes
+
+
+def chapter_setup(seed: int = 0, full_run: str = FULL_RUN) -> Budget:
+    """Seed everything, point data and cache at the repository, pick quick or full mode.
+
+    full_run: what the chapter's text describes, named in the quick-mode note (another data set says its own).
+    """
     root = project_root()
     tune_for_cpu()  # the command line's start-up setting (runtime.py); its OpenMP part only if torch is not loaded yet
     os.environ.setdefault(DATA_ENV_VAR, str(root / "data"))
@@ -71,23 +77,23 @@ def chapter_setup(seed: int = 0) -> Budget:
     plt.rcParams.update({"figure.dpi": 90, "image.cmap": "gray", "axes.grid": False})
     plan = budget()
     if plan.quick:
-        show_quick_mode_note(plan)
+        show_quick_mode_note(plan, full_run)
     return plan
 
 
-def quick_mode_note(plan: Budget) -> str:
+def quick_mode_note(plan: Budget, full_run: str = FULL_RUN) -> str:
     """The line a quick-mode chapter shows under its set-up cell: its numbers are not the ones the text describes."""
     return (f"Quick mode ({QUICK_ENV_VAR}=1): the numbers and figures on this page come from a short run "
-            f"({plan.subset:,} training images, short training), made for tests. The text describes the full run "
-            f"on all 60,000 images: its numbers can differ from these, and a figure can look different from "
+            f"({plan.subset:,} training images, short training), made for tests. The text describes {full_run}: "
+            f"its numbers can differ from these, and a figure can look different from "
             f"what the text says of it. Unset {QUICK_ENV_VAR} and run again to see the full run.")
 
 
-def show_quick_mode_note(plan: Budget) -> None:
+def show_quick_mode_note(plan: Budget, full_run: str = FULL_RUN) -> None:
     """Show quick_mode_note as a note box on the site and in JupyterLab (plain text elsewhere)."""
     from IPython.display import display
 
-    text = quick_mode_note(plan)
+    text = quick_mode_note(plan, full_run)
     display({"text/plain": text,
              "text/html": f'<div class="admonition warning quick-mode-note"><p class="admonition-title">Quick mode'
                           f'</p><p>{escape(text)}</p></div>'}, raw=True)
