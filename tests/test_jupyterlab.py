@@ -89,16 +89,18 @@ def test_the_file_browser_lists_each_chapter_once(student):
 
 
 def test_the_book_plugin_jupyterlab_loads_is_the_one_in_the_sources():
-    """pip copies jupyter-config/labextension into the environment at install time, an editable install
-    too: a plugin edited since then is not the one JupyterLab runs, and these tests would judge the old."""
+    """pip copies jupyter-config/labextension and the settings into the environment at install time, an
+    editable install too: a plugin edited since then is not the one JupyterLab runs, and these tests would
+    judge the old."""
     import sysconfig
 
-    installed = Path(sysconfig.get_path("data")) / "share" / "jupyter" / "labextensions" / "vae-tutorial"
-    for source in sorted((ROOT / "jupyter-config" / "labextension").rglob("*")):
-        if source.is_file():
-            copy = installed / source.relative_to(ROOT / "jupyter-config" / "labextension")
-            assert copy.is_file() and copy.read_bytes() == source.read_bytes(), (
-                f"{copy} is not {source}: run the README's set-up command (pip install -e '.[dev]') again")
+    data = Path(sysconfig.get_path("data")) / "share" / "jupyter"
+    pairs = [(source, data / "labextensions" / "vae-tutorial" / source.relative_to(ROOT / "jupyter-config" / "labextension"))
+             for source in sorted((ROOT / "jupyter-config" / "labextension").rglob("*")) if source.is_file()]
+    settings = ROOT / "jupyter-config" / "overrides.d" / "vae-tutorial.json"
+    for source, copy in pairs + [(settings, data / "lab" / "settings" / "overrides.d" / settings.name)]:
+        assert copy.is_file() and copy.read_bytes() == source.read_bytes(), (
+            f"{copy} is not {source}: run the README's set-up command (pip install -e '.[dev]') again")
 
 
 def test_every_extension_loads_without_a_version_conflict(lab):
@@ -272,7 +274,8 @@ def _sessions(lab) -> list[str]:
 
 def test_an_untouched_chapter_is_not_modified_and_a_reload_restores_it_once(lab):
     """Opened, its kernel started, left alone: no "modified" mark, no "Save changes?" on closing, one tab
-    after a reload; closing it shuts its kernel down."""
+    after a reload; closing it shuts its kernel down. Run All and unfolding a check leave it unmodified
+    too (the file holds neither), an edit marks it, and undoing the edit clears the mark."""
     driver = _fresh_browser(lab, "untouched")
     try:
         chapter = "02_model.md"
@@ -281,11 +284,26 @@ def test_an_untouched_chapter_is_not_modified_and_a_reload_restores_it_once(lab)
         assert driver.execute_async_script(_KERNEL_IDLE) == "idle"
         time.sleep(8)  # the issue saw the mark about 5 s after opening
         assert driver.execute_script(_TABS) == [[chapter, False]], "an untouched chapter is marked modified"
+        toasts = driver.execute_script("return Array.from(document.querySelectorAll('.Toastify__toast'))"
+                                       ".map(t => t.textContent)")
+        assert not [t for t in toasts if "news" in t or "version" in t], f"JupyterLab asks a student: {toasts}"
         driver.refresh()
         _wait_for(lambda: driver.execute_script(_CURRENT_NOTEBOOK_CELLS, chapter), 240, f"{chapter} was not restored")
         assert driver.execute_async_script(_KERNEL_IDLE) == "idle"
         time.sleep(8)
         assert driver.execute_script(_TABS) == [[chapter, False]], "a reload brought the chapter back wrong"
+        # Run All changes outputs, which a text notebook's file does not hold; unfolding a check is reading
+        assert driver.execute_async_script(_RUN_ALL) == "done", f"{chapter}: Run All did not finish"
+        driver.execute_script(_UNFOLD_THE_FIRST_FOLDED_CELL)
+        time.sleep(2)
+        assert driver.execute_script(_TABS) == [[chapter, False]], "Run All or unfolding marked the chapter modified"
+        # a change the file would hold is one, and undoing it is not
+        driver.execute_script(_APPEND_TO_THE_LAST_CODE_CELL, "\n# a student's note")
+        time.sleep(1)
+        assert driver.execute_script(_TABS) == [[chapter, True]], "an edit did not mark the chapter modified"
+        driver.execute_script(_APPEND_TO_THE_LAST_CODE_CELL, None)
+        time.sleep(1)
+        assert driver.execute_script(_TABS) == [[chapter, False]], "an edit undone left the chapter modified"
         driver.execute_script("window.jupyterapp.commands.execute('application:close')")
         time.sleep(2)
         dialogs = driver.execute_script("return Array.from(document.querySelectorAll('.jp-Dialog')).map(d => d.textContent)")
@@ -566,6 +584,18 @@ _EXERCISE_OUTPUTS = """
 return window.jupyterapp.shell.currentWidget.content.widgets
   .filter(c => c.model.type === 'code' && c.model.sharedModel.getSource().includes('exercise('))
   .map(c => c.model.outputs.toJSON().map(o => [].concat(o.text || []).join('')).join('')).join('\\n');
+"""
+
+_UNFOLD_THE_FIRST_FOLDED_CELL = """
+const cell = window.jupyterapp.shell.currentWidget.content.widgets.find(c => c.inputHidden);
+cell.inputHidden = false;
+"""
+
+_APPEND_TO_THE_LAST_CODE_CELL = """
+const cells = window.jupyterapp.shell.currentWidget.content.widgets.filter(c => c.model.type === 'code');
+const source = cells[cells.length - 1].model.sharedModel;
+window._vaeTutorialOriginal = window._vaeTutorialOriginal ?? source.getSource();
+source.setSource(arguments[0] === null ? window._vaeTutorialOriginal : window._vaeTutorialOriginal + arguments[0]);
 """
 
 _SAVE = """

@@ -15,10 +15,14 @@
  *    serves the notebooks folder itself, where that resolves to notebooks/NN_name.md, a path that
  *    does not exist: a link into a folder named like the served folder, which the served folder does
  *    not contain, opens the file in the served folder.
- * 3. A chapter is not "modified" until the student changes it. When its kernel starts, JupyterLab
- *    writes the kernel's language_info into the notebook's metadata, which a text notebook does not
- *    store (jupytext drops it on save: the file would be written back byte for byte), and JupyterLab
- *    marked the chapter modified for it, so closing it asked to save.
+ * 3. A chapter is "modified" when what its file holds changes, and only then. A chapter is a text
+ *    notebook: its file holds each cell's type, source and metadata and the notebook's kernelspec,
+ *    never outputs, execution counts or the kernel's language_info. JupyterLab marks it modified when
+ *    its kernel starts (language_info) and at every Run All (outputs), so closing an untouched chapter
+ *    asked to save, and autosave rewrote the file unchanged. The plugin keeps a snapshot of what the
+ *    file holds, taken when it is opened and at each save, and clears "modified" while the notebook
+ *    matches it. Folding or unfolding a cell (the `jupyter` view metadata) counts as reading, not
+ *    writing; it is written only with a real change.
  * 4. A figure's alt text (its code cell's `alt` metadata, the :alt: option the site puts on the
  *    image) is put on the images the cell outputs, for a screen reader.
  * 5. Equations carry the site's numbers. jupyterlab-myst numbers a notebook's labelled equations
@@ -80,19 +84,42 @@
     };
   }
 
-  /** 3. A text notebook is modified by the student's changes, not by its kernel's description. */
-  function ignoreTheKernelsLanguageInfo(context) {
+  /** 3. A text notebook is modified when what its file holds changes. */
+  const UNSTORED_CELL_METADATA = [  // jupytext does not write the first six; notebooks/jupytext.toml filters
+    'collapsed', 'scrolled', 'autoscroll', 'trusted', 'execution', 'ExecuteTime',  // out jupyterlab-myst's
+    'user_expressions',  // {eval} results; and `jupyter` holds the fold, a reader's view of the cell
+    'jupyter'];
+
+  function whatTheFileHolds(model) {
+    const cells = [];
+    for (let i = 0; i < model.cells.length; i++) {
+      const cell = model.cells.get(i);
+      const metadata = {...cell.metadata};
+      UNSTORED_CELL_METADATA.forEach(key => { delete metadata[key]; });
+      cells.push([cell.type, cell.sharedModel.getSource(), metadata]);
+    }
+    const notebook = {...model.metadata};
+    delete notebook.language_info;
+    return JSON.stringify([cells, notebook]);
+  }
+
+  function modifiedOnlyByChanges(context) {
     if (!isMarkdown(context.path)) return;
     context.ready.then(() => {
       const model = context.model;
-      let known = JSON.stringify(model.getMetadata('language_info') || null);
-      model.stateChanged.connect((_, change) => {
-        if (change.name !== 'dirty' || !change.newValue || change.oldValue) return;
-        const now = JSON.stringify(model.getMetadata('language_info') || null);
-        if (now === known) return;
-        known = now;
-        Promise.resolve().then(() => { model.dirty = false; });  // once the signal has reached every listener
-      });
+      let saved = whatTheFileHolds(model);
+      context.fileChanged.connect(() => { saved = whatTheFileHolds(model); });  // after each save or revert
+      let pending = false;
+      const check = () => {
+        pending = false;
+        if (model.isDisposed || !model.dirty) return;
+        if (whatTheFileHolds(model) === saved) model.dirty = false;
+      };
+      const later = () => {  // once the change has reached every listener, and at most once a frame
+        if (!pending) { pending = true; setTimeout(check, 0); }
+      };
+      model.stateChanged.connect((_, change) => { if (change.name === 'dirty' && change.newValue) later(); });
+      model.contentChanged.connect(() => { if (model.dirty) later(); });
     }).catch(() => undefined);
   }
 
@@ -152,7 +179,7 @@
 
   const notebookExtension = {
     createNew(panel, context) {
-      ignoreTheKernelsLanguageInfo(context);
+      modifiedOnlyByChanges(context);
       describeImages(panel);
       numberEquationsByChapter(panel, context);
     }
