@@ -21,8 +21,13 @@ def returns_ellipsis_on_purpose(a):
     return ...
 
 
+written_as_a_lambda = lambda a, x: a - x  # noqa: E731 - how a student may write an answer
+placeholder_as_a_lambda = lambda a, x: ...  # noqa: E731
+
+
 @pytest.mark.parametrize("value, empty", [(..., True), (None, True), (placeholder, True), (0.0, False),
-                                          (written, False), (returns_ellipsis_on_purpose, False), (len, False)])
+                                          (written, False), (returns_ellipsis_on_purpose, False), (len, False),
+                                          (written_as_a_lambda, False), (placeholder_as_a_lambda, True)])
 def test_a_placeholder_is_unanswered_and_anything_written_is_an_answer(value, empty):
     assert unanswered(value) is empty
 

@@ -50,7 +50,11 @@ def test_the_last_line_tells_a_cached_model_from_a_trained_one():
     status.finish(FitResult(None, history))
     assert lines[-1].startswith("VAE:\n  trained 3 epochs in ") and "cache" not in lines[-1]
     status.finish_all(trained=2, loaded=3)
-    assert "2 model(s) trained" in lines[-1] and "3 loaded from the cache" in lines[-1]
+    assert "2 models trained in " in lines[-1] and "3 models loaded from the cache" in lines[-1]
+    status.finish_all(trained=0, loaded=5)  # a student's second Run All: nothing about training
+    assert lines[-1].endswith("\n  5 models loaded from the cache") and "trained" not in lines[-1]
+    status.finish_all(trained=1, loaded=0)
+    assert "1 model trained in " in lines[-1] and "cache" not in lines[-1]
 
 
 def test_a_long_loop_says_its_step_and_time_left_then_its_total(monkeypatch):

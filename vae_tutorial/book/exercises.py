@@ -46,7 +46,12 @@ def unanswered(value) -> bool:
         tree = ast.parse(textwrap.dedent(inspect.getsource(value)))
     except (OSError, TypeError, SyntaxError):  # no source to read: a real function
         return False
-    body = tree.body[0].body
+    definition = tree.body[0] if tree.body else None
+    if not isinstance(definition, (ast.FunctionDef, ast.AsyncFunctionDef)):  # a lambda: `f = lambda a, x: ...`
+        lambdas = [node for node in ast.walk(tree) if isinstance(node, ast.Lambda)]
+        return bool(lambdas) and all(isinstance(node.body, ast.Constant) and node.body.value is Ellipsis
+                                     for node in lambdas)
+    body = definition.body
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
             and isinstance(body[0].value.value, str):
         body = body[1:]  # the docstring

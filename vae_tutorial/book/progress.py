@@ -55,8 +55,10 @@ class TrainingStatus:
 
     def finish_all(self, trained: int, loaded: int) -> None:
         """The last line after several models (a sweep): how many were trained now, how many loaded."""
-        self.show(f"{trained} model(s) trained in {duration(time.monotonic() - self.started)}, "
-                  f"{loaded} loaded from the cache")
+        counted = [f"{count} {'model' if count == 1 else 'models'} {how}"
+                   for count, how in ((trained, f"trained in {duration(time.monotonic() - self.started)}"),
+                                      (loaded, "loaded from the cache")) if count]
+        self.show(", ".join(counted) or "no model")
 
     def finish(self, result) -> None:
         """The last line: trained in how long, or loaded (with how long it had taken)."""
