@@ -34,8 +34,8 @@ class SpritesBudget:
 def sprites_budget(plan: Budget) -> SpritesBudget:
     """Full mode: three seeds, 20 epochs on all 18,816 training sprites; quick mode: one seed, 2 epochs.
 
-    Sized from CPU time: a step of 128 images about 10 ms on one core (an epoch about 1.5 s), DCI about 2 s a
-    model: the twelve full-mode models in well under the chapter's 15 minutes on two cores.
+    Measured on the shared CPUs (the chapter prints it from the run): an epoch took about 2 s (beta 8) to 6 s
+    (beta 1), the twelve full-mode models about 15 minutes of training in all, before scoring.
     """
     if plan.quick:
         return SpritesBudget(epochs=2, seeds=(0,), metric_images=1000)
