@@ -5,11 +5,10 @@ import math
 import pytest
 import torch
 
-from vae_tutorial.book import (Budget, factor_labels, kl_split_on, normalised_info, score_model, sprites_budget,
+from vae_tutorial.book import (Budget, factor_labels, kl_split_of, normalised_info, score_model, sprites_budget,
                                traversal)
 from vae_tutorial.config import ModelConfig
 from vae_tutorial.data import Split
-from vae_tutorial.evaluate import evaluate_elbo
 from vae_tutorial.model import VAE
 from vae_tutorial.sprites import FACTORS, render, split_factors
 
@@ -36,11 +35,26 @@ def test_full_mode_trains_three_seeds_and_quick_mode_fewer():
     assert full.seeds == (0, 1, 2) and len(quick.seeds) < len(full.seeds) and quick.epochs < full.epochs
 
 
-def test_the_split_adds_up_to_the_rate_and_its_information_stays_below_log_n(model, small_test):
-    parts = kl_split_on(model, small_test.images, batch_size=200)
-    rate = evaluate_elbo(model, small_test.images)["kl"]
-    assert abs(sum(parts.values()) - rate) < 0.1 * rate + 0.05  # the one-draw KL against the closed form
-    assert parts["mutual_info"] <= math.log(len(small_test)) + 1e-6
+def test_the_split_covers_every_image_not_whole_batches_only():
+    """650 posteriors in batches of about 200: the last 50, far from the rest, must count (none dropped)."""
+    generator = torch.Generator().manual_seed(5)  # not kl_split_of's seed 0: draws independent of the means
+    mu = 0.5 * torch.randn(650, 4, generator=generator, dtype=torch.float64)  # (650, 4)
+    mu[600:] = 4.0  # a KL of about 33 nats each, against about 1 for the others
+    logvar = torch.full_like(mu, math.log(0.25))
+    parts = kl_split_of(mu, logvar, batch_size=200)
+    rate = (0.5 * (logvar.exp() + mu.pow(2) - 1 - logvar)).sum(-1).mean().item()  # closed form, all 650
+    assert abs(sum(parts.values()) - rate) < 0.2, (sum(parts.values()), rate)
+
+
+def test_the_empirical_tc_of_independent_narrow_codes_is_large_and_depends_on_n():
+    """q(z) is the mixture of the N posteriors: narrow ones give I near log N and a TC far from 0."""
+    def code(n, sd):
+        mu = torch.randn(n, 6, generator=torch.Generator().manual_seed(1), dtype=torch.float64) * math.sqrt(1 - sd**2)
+        return mu, torch.full_like(mu, 2 * math.log(sd))
+    small, large = kl_split_of(*code(300, 0.15)), kl_split_of(*code(1200, 0.15))
+    assert abs(large["mutual_info"] - math.log(1200)) < 0.05 and large["total_correlation"] > 3
+    assert abs(small["total_correlation"] - large["total_correlation"]) > 0.5
+    assert abs(kl_split_of(*code(1200, 0.8))["total_correlation"]) < 0.1  # wide: the TC of 0
 
 
 def test_labels_name_the_row_maximum_of_the_information_shares(model, small_test):

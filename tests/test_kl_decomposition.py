@@ -88,6 +88,23 @@ def test_weights_that_do_not_sum_to_one_miss_the_known_answer(wrong):
     torch.testing.assert_close(estimate.sum(), truth.sum(), atol=0.03, rtol=0)  # the sum cannot tell
 
 
+def test_chen_mws_differs_from_equal_weights_by_a_constant_but_from_ours_by_a_varying_amount():
+    """Narrow posteriors (sd 0.1): MWS - (1/M) is (D - 1) log N for every draw; MWS - ours is not constant."""
+    generator = torch.Generator().manual_seed(0)
+    mu = torch.randn(64, D, generator=generator, dtype=torch.float64)  # (64, D)
+    logvar = torch.full_like(mu, 2 * math.log(0.1))
+    z = mu + 0.1 * torch.randn(mu.shape, generator=generator, dtype=torch.float64)
+
+    def tc(log_weights):
+        return kl_parts(z, mu, logvar, log_weights).total_correlation  # (64,)
+
+    mws = tc(paper_mws(64))
+    torch.testing.assert_close(mws - tc(torch.full((64, 64), -math.log(64), dtype=torch.float64)),
+                               torch.full((64,), (D - 1) * math.log(N), dtype=torch.float64))
+    offset = mws - tc(log_importance_weights(64, N, torch.float64))  # (64,)
+    assert offset.max() - offset.min() > 3, offset
+
+
 def test_the_bias_shrinks_as_the_batch_grows():
     """log of an unbiased estimate of q(z) is biased low: MI too high, DWKL too low, less so in larger batches."""
     truth = _truth()

@@ -5,6 +5,16 @@ numbers in [0, 1], 1 the best. They judge different things: MIG (Chen et al. 201
 factor lives in one latent dimension (a factor copied into two dimensions scores 0 for it);
 DCI disentanglement (Eastwood and Williams 2018) asks whether each latent dimension serves one factor
 (a copy is no fault there; DCI's completeness is what it lowers).
+
+Estimators, which are choices and differ between papers (so scores are not one scale across them):
+- MIG here bins the codes you pass (posterior means, as disentanglement_lib does, Locatello et al. 2019),
+  not Chen et al.'s estimator, which reads I(z_j; v_k) from the sampled posterior q(z_j|x) and so sees its
+  variance. A mean-based MIG counts a switched-off unit (variance 1) whose mean still follows a factor, however
+  slightly, as a full copy of it. The bins have equal mass (disentanglement_lib's np.histogram bins have equal
+  width), so the score ignores monotone maps of a code; a factor's few values make tight clusters, and a bin
+  that straddles two of them mixes them, so a perfect code scores a little below 1.
+- DCI uses Eastwood and Williams' formula with random-forest classifiers and impurity importances, fitted on
+  half the codes; they used lasso and random-forest regressors, disentanglement_lib gradient-boosted trees.
 """
 
 from __future__ import annotations
@@ -14,7 +24,7 @@ import math
 import numpy as np
 import torch
 
-BINS = 20  # equal-mass bins per code for the mutual information (Locatello et al. 2019 use 20)
+BINS = 20  # equal-mass bins per code (disentanglement_lib also uses 20, of equal width)
 
 
 def discretize(codes: torch.Tensor, bins: int = BINS) -> torch.Tensor:
@@ -54,7 +64,7 @@ def mutual_info_matrix(codes: torch.Tensor, factors: torch.Tensor, bins: int = B
 
 
 def mig(codes: torch.Tensor, factors: torch.Tensor, bins: int = BINS) -> float:
-    """Mutual information gap (Chen et al. 2018), in [0, 1].
+    """Mutual information gap (Chen et al. 2018) of binned codes (disentanglement_lib's variant), in [0, 1].
 
     (eq. mig) MIG = 1/K sum_k [I(z_(1); v_k) - I(z_(2); v_k)] / H(v_k): for each factor, the gap between
     the two latent dimensions that know most about it, over what there is to know (the factor's entropy).

@@ -1,8 +1,10 @@
-"""The averaged KL split in three, estimated on a minibatch (Hoffman and Johnson 2016; Chen et al. 2018).
+"""The averaged KL split in three on a minibatch (Chen et al. 2018; its first step Hoffman and Johnson 2016).
 
 (eq. tc-split) E_p(x)[KL(q(z|x) || p(z))] = I_q(x; z) + KL(q(z) || prod_d q(z_d)) + sum_d KL(q(z_d) || p(z_d)):
 the index-code mutual information, the total correlation (TC) and the dimension-wise KL, where
-q(z) = 1/N sum_n q(z|x_n) is the aggregate posterior over the N training images.
+q(z) = 1/N sum_n q(z|x_n) is the aggregate posterior over the N images (Hoffman and Johnson split off the MI;
+Chen et al. split the rest into TC and DWKL). It is the empirical aggregate of those N posteriors: where they are
+narrow, MI nears log N and TC ~ rate - log N - DWKL, large even for independent dimensions, and N-dependent.
 
 Per image, with z ~ q(z|x_i), the three terms are log-density differences that telescope:
   MI = log q(z|x_i) - log q(z),  TC = log q(z) - sum_d log q(z_d),  DWKL = sum_d log q(z_d) - log p(z),
@@ -12,9 +14,12 @@ q(z) needs all N images; a minibatch of M stands in, each of its members weighte
   q(z_i) ~ w_self q(z_i|x_i) + w_other sum_{j != i} q(z_i|x_j),  w_self = 1/N,  w_other = (N - 1) / (N (M - 1)).
 z_i was drawn from x_i, which is one of the N images for certain (weight 1/N); the other M - 1 are a
 uniform sample of the remaining N - 1 (each standing for (N - 1)/(M - 1) of them). The weights sum to one,
-so the estimate of q(z_i) is unbiased. Chen et al.'s minibatch-weighted sampling (MWS) gives every pair
-1/(NM); those weights sum to 1/N, which lowers every log q by up to log N, so its TC is off by up to
-(D - 1) log N (a constant for the gradient where the posteriors overlap, not for the value).
+so the estimate of q(z_i) is unbiased: a symmetric variant of Chen et al.'s minibatch stratified sampling (MSS,
+their appendix: own weight 1/N, rows summing to one, the other weights not all equal). Their minibatch-weighted
+sampling (MWS) gives every pair 1/(NM), weights summing to 1/N: its TC differs by exactly (D - 1) log N from
+that of equal weights 1/M, but from ours by an amount that varies per draw (equal weights give the draw's own
+posterior 1/M, not 1/N), up to about (D - 1) log N + log(N/M) where a draw's own term dominates; so neither
+its value nor, for narrow posteriors, its gradient is ours.
 The log of an unbiased estimate is still biased low (Jensen): log q(z) most, where the joint posteriors
 hardly overlap, so MI comes out high and TC low; the bias shrinks as the batch grows (tests/test_kl_decomposition.py).
 """
@@ -65,7 +70,8 @@ def log_importance_weights(batch_size: int, dataset_size: int, dtype=torch.float
 def kl_parts(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor, log_weights: torch.Tensor) -> KLParts:
     """The three terms of eq. tc-split for each draw z_i ~ q(z|x_i), with q(z) estimated by log_weights (M, M).
 
-    z, mu, logvar: (M, D). The terms add up to log q(z|x) - log p(z) per image (exactly, for any weights).
+    z, mu, logvar: (M, D). The terms add up to log q(z|x) - log p(z) per image exactly, for any weights: that
+    sum checks the plumbing, never the weights (the known-answer tests in tests/test_kl_decomposition.py do).
     """
     pairs = pairwise_log_q(z, mu, logvar)  # (M, M, D)
     log_qz = torch.logsumexp(pairs.sum(dim=-1) + log_weights, dim=1)  # (M, M) -> (M,)

@@ -32,7 +32,7 @@ MISTAKES = {
         1, "the best latent's share alone, without the second best subtracted",
         "def mig_from_info(info, entropies):\n" + _TOP + "    return (top[0] / entropies).mean().item()"),
     "without log(N M)": WrongAnswer(
-        2, "a plain logsumexp over the batch: no weights, the log(N M) term of the estimator left out",
+        2, "a plain logsumexp over the batch: no weights at all, rows that add up to M instead of one",
         _tc_with("torch.zeros(m, m, dtype=z.dtype)")),
     "Chen's 1/(NM)": WrongAnswer(
         2, "minibatch-weighted sampling's 1/(N M) for every pair: weights that add up to 1/N",

@@ -16,7 +16,7 @@ from ..runs.sweep import markdown_table, plot_rate_distortion, sweep_betas
 from .chapter import Budget, LivePlot, animation_html, chapter_setup, checked, configs, load_data, train_model
 from .classify import (accuracy, class_centroids, class_shares, fit_logistic, nearest_centroid, per_class_accuracy,
                        predict_logistic)
-from .disentangle import (SPRITES_LATENT, SpritesBudget, factor_labels, kl_split_on, load_sprites,
+from .disentangle import (SPRITES_LATENT, SpritesBudget, factor_labels, kl_split_of, kl_split_on, load_sprites,
                           normalised_info, score_model, sprites_budget, traversal)
 from .exercises import answer, exercise
 from .plots import label_grid, plot_history, show_images
@@ -27,7 +27,8 @@ from .widgets import latent_explorer, latent_plane_explorer
 __all__ = [
     "Budget", "LivePlot", "SPRITES_LATENT", "SpritesBudget", "TrainingStatus", "accuracy", "animation_html",
     "answer", "cache_root", "cached_fit", "chapter_setup", "checked", "class_centroids", "class_shares", "configs",
-    "correlation_slider", "evaluate_model", "exercise", "factor_labels", "fit_logistic", "kl_slider", "kl_split_on",
+    "correlation_slider", "evaluate_model", "exercise", "factor_labels", "fit_logistic", "kl_slider", "kl_split_of",
+    "kl_split_on",
     "label_grid", "latent_explorer", "latent_plane_explorer", "load_data", "load_sprites", "markdown_table",
     "nearest_centroid", "normalised_info", "per_class_accuracy", "plot_history", "plot_rate_distortion",
     "predict_logistic", "score_model", "show_images", "sprites_budget", "steps", "sweep_betas", "traversal",
