@@ -375,6 +375,34 @@ def test_the_short_route_names_sections_that_exist():
         [("03_elbo.md", "No such section")]
 
 
+EQUATION_LINK = re.compile(r"\[\((\d+)\.(\d+)\)\]\(([^)#\s]*?(\d\d)_\w+\.md)(#[^)\s]*)?\)")
+
+
+def _equation_link_problems(text: str, labels: dict[str, list[str]]) -> list[str]:
+    """Links "(N.M)" that do not name chapter N's file and, as its anchor, the site's id of its M-th
+    labelled equation, equation-<label> (where the site and JupyterLab land)."""
+    problems = []
+    for link in EQUATION_LINK.finditer(text):
+        number, ordinal, path, chapter, anchor = link.groups()
+        name = Path(path).name
+        known = labels.get(name, [])
+        if int(number) != int(chapter) or not 0 < int(ordinal) <= len(known) \
+                or anchor != f"#equation-{known[int(ordinal) - 1]}":
+            problems.append(link.group(0))
+    return problems
+
+
+@pytest.mark.parametrize("path", CHAPTERS + PAGES, ids=lambda p: p.name)
+def test_an_equation_link_lands_on_its_equation(path):
+    labels = {chapter.name: re.findall(r"^:label: *(\S+)", chapter.read_text(), re.M) for chapter in CHAPTERS}
+    assert _equation_link_problems(path.read_text(), labels) == []
+    known = {"03_elbo.md": ["elbo-jensen", "elbo-gap", "elbo"]}
+    assert _equation_link_problems("[(3.3)](03_elbo.md#equation-elbo)", known) == []
+    assert _equation_link_problems("[(3.3)](03_elbo.md)", known)  # lands on the top of the chapter
+    assert _equation_link_problems("[(3.2)](03_elbo.md#equation-elbo)", known)  # another equation
+    assert _equation_link_problems("[(3.3)](../notebooks/03_elbo.md#elbo)", known)  # not the site's id
+
+
 EQUATION_LINK_IN_PARENTHESES = r"\(\[\(\d+\.\d+\)\]\([^)]*\)|\(\{eq\}`[^`]*`"  # a link, or {eq} (rendered "(12.2)")
 
 

@@ -413,6 +413,24 @@ def test_equation_numbers_are_the_sites(lab, chapter):
         driver.quit()
 
 
+def test_a_link_to_another_chapters_equation_lands_on_it(lab):
+    """Chapter 5's link "(3.3)" opens chapter 3 with equation (3.3) in view, numbered (3.3), not the top of
+    the chapter (a student had to hunt for it): the link names the equation's id on the site, and the
+    plugin scrolls there once the chapter has rendered."""
+    label = re.findall(r"^:label: *(\S+)", (ROOT / "notebooks" / "03_elbo.md").read_text(), re.M)[2]
+    assert f"[(3.3)](03_elbo.md#equation-{label})" in (ROOT / "notebooks" / "05_kl.md").read_text()
+    driver = _fresh_browser(lab, "equation-link", "05_kl.md")
+    try:
+        _wait_for(lambda: driver.execute_script(_CURRENT_NOTEBOOK_CELLS, "05_kl.md"), 240, "chapter 5 did not open")
+        _wait_for(lambda: driver.execute_script(_CLICK_LINK, "(3.3)"), 60, "chapter 5 shows no link '(3.3)'")
+        _wait_for(lambda: driver.execute_script(_CURRENT_PATH) == "03_elbo.md", 60, "the link did not open chapter 3")
+        shown = _wait_for(lambda: driver.execute_script(_EQUATION_IN_VIEW, label), 60,
+                          f"chapter 3 opened, but equation {label} is not in view")
+        assert shown == "(3.3)", f"the equation in view is numbered {shown}"
+    finally:
+        driver.quit()
+
+
 def _served_path(path: str) -> str:
     """Where a link from the book's pages lands in `jupyter lab notebooks`: ../notebooks/x is x there."""
     parts = []
@@ -678,6 +696,15 @@ return links.length ? widget.id : null;
 _CLICK_LOCAL_LINK = """
 Array.from(window.jupyterapp.shell.currentWidget.node.querySelectorAll('.jp-RenderedMySTMarkdown a, .jp-RenderedMarkdown a'))
   .filter(a => (a.getAttribute('href') || '').includes('/files/'))[arguments[0]].click();
+"""
+
+_EQUATION_IN_VIEW = """
+// the number of the equation labelled arguments[0], if it is on screen
+const link = window.jupyterapp.shell.currentWidget.node
+  .querySelector(`.jp-MarkdownCell .myst a[title="Link to this Equation"][href="#${arguments[0]}"]`);
+if (!link) return null;
+const box = link.getBoundingClientRect();
+return box.top >= 0 && box.bottom <= window.innerHeight ? link.textContent : null;
 """
 
 _EQUATION_NUMBERS = """

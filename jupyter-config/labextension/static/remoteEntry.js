@@ -30,6 +30,11 @@
  *    the chapters' links to other chapters' equations say (N.M). In a chapter (a file named NN_*.md)
  *    each equation's number and each reference to it is shown as (N.M). The text node is changed in
  *    place, so jupyterlab-myst's own later updates of it still land (and are renumbered again).
+ * 6. A link to another chapter's equation lands on it. The chapters link (N.M) as
+ *    NN_name.md#equation-<label>, the id the site gives the equation; JupyterLab looks such a fragment
+ *    up among element ids, which jupyterlab-myst's equations do not carry, and gave up, leaving the
+ *    reader at the top of the chapter. Once the chapter has rendered, the plugin scrolls the equation
+ *    whose link reads #<label> to the middle of the view.
  */
 (function () {
   'use strict';
@@ -81,6 +86,31 @@
       holdsItsName = holdsItsName || contents.get('', {content: true})
         .then(listing => listing.content.some(item => item.name === name), () => true);
       return holdsItsName.then(holds => execute(id, holds ? args : {...args, path: path.slice(name.length + 1)}));
+    };
+  }
+
+  /** 6. A link's #equation-<label> scrolls to that equation once the chapter has rendered. */
+  function landOnLinkedEquations(app) {
+    const commands = app.commands;
+    const execute = commands.execute.bind(commands);
+    commands.execute = (id, args) => {
+      const result = execute(id, args);
+      const found = id === LINK_COMMAND && args && /^#equation-(.+)$/.exec(args.id || '');
+      if (!found) return result;
+      const anchor = `a[title="Link to this Equation"][href="#${CSS.escape(found[1])}"]`;
+      return Promise.resolve(result).then(value => {
+        const started = Date.now();
+        (function look() {  // jupyterlab-myst renders the cells after the notebook is ready
+          const widget = app.shell.currentWidget;
+          const link = widget && widget.node.querySelector(anchor);
+          if (link) {
+            (link.closest('.katex-display') || link.parentElement).scrollIntoView({block: 'center'});
+          } else if (Date.now() - started < 30000) {
+            setTimeout(look, 250);
+          }
+        })();
+        return value;
+      });
     };
   }
 
@@ -193,6 +223,7 @@
       const registry = app.docRegistry;
       chooseViewers(registry);
       followLinksIntoTheServedFolder(app);
+      landOnLinkedEquations(app);
       registry.addWidgetExtension(NOTEBOOK_FACTORY, notebookExtension);  // jupytext copies it to its viewer
     }
   };
