@@ -19,7 +19,7 @@ import torch
 
 from .checkpoint_fields import FORMAT, REQUIRED_KEYS, check_fields
 from .config import ModelConfig
-from .errors import CheckpointError, first_line, telling_line
+from .errors import CheckpointError, FolderError, first_line, telling_line
 from .model import VAE
 
 CHECKPOINT_NAME = "checkpoint.pt"  # the two files a run's folder holds besides its pictures
@@ -34,9 +34,14 @@ def atomic_write(path: str | os.PathLike, write: Any) -> None:
     """Call write(file_object) on a temporary file beside path, then rename it over path.
 
     A crash mid-write leaves the previous file intact, never a half-written one;
-    Ctrl-C waits until the write is complete. The file follows the umask.
+    Ctrl-C waits until the write is complete. The file follows the umask. A symbolic
+    link where the file belongs is refused (FolderError): nothing is written through
+    a link, nor is the link replaced.
     """
     path = Path(path)
+    if path.is_symlink():
+        raise FolderError(f"{path} is a symbolic link, and nothing is written through a link: "
+                          "remove it, or write elsewhere")
     with deferred_interrupts():
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:

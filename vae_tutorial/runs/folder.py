@@ -45,6 +45,7 @@ def claimed_folder(
     try:
         lock = hold_lock(out, wait)
         try:
+            _refuse_links(out, written)
             _clean_orphans(out, written)
             if refuse:
                 _refuse_other_run(out, continuing, written)
@@ -63,6 +64,15 @@ def claimed_folder(
                     folder.rmdir()  # only succeeds when the failed run left it empty
                 except OSError:
                     break
+
+
+def _refuse_links(out: Path, written: tuple[str, ...]) -> None:
+    """Before any work: a file this run would write that is a symbolic link, dangling or not, is refused
+    (writing it would either go through the link or replace it), so nothing is lost to a late refusal."""
+    links = [name for name in written if (out / name).is_symlink()]
+    if links:
+        raise FolderError(f"{out / links[0]} is a symbolic link, and nothing is written through a link: "
+                          "remove it, or name another folder")
 
 
 def _make_folders(out: Path) -> list[Path]:
