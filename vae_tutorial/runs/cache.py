@@ -121,7 +121,8 @@ def _cache_folder(out: Path) -> Iterator[Path]:
     """claimed_folder for a cached run: waited for while another process trains it, and a folder that cannot be
     used is one line naming the cache and what to do (a chapter's Run All and a sweep see the same)."""
     try:
-        with claimed_folder(out, written=(CHECKPOINT_NAME, METRICS_NAME, KEY_NAME), refuse=False, wait=True) as folder:
+        with claimed_folder(out, written=(CHECKPOINT_NAME, METRICS_NAME, KEY_NAME), refuse=False, wait=True,
+                            links_refused=False) as folder:
             yield folder
     except FolderError as err:
         raise FolderError(f"the model cache cannot be used: {err}. The cache is {out.parent} (${CACHE_ENV_VAR} "

@@ -28,7 +28,7 @@ def file_identity(path: str | os.PathLike) -> tuple | None:
 @contextmanager
 def claimed_folder(
     out: Path, continuing: tuple[Path, tuple | None] | None = None, written: tuple[str, ...] = RUN_FILES, refuse: bool = True,
-    wait: bool = False,
+    wait: bool = False, links_refused: bool = True,
 ) -> Iterator[Path]:
     """Hold an exclusive claim on `out` for the whole run.
 
@@ -37,7 +37,8 @@ def claimed_folder(
     when read), checked here under the lock, so a run that rewrote it meanwhile is never overwritten; cleans temporary files that killed
     writes left; removes the folders it created if the run fails before
     writing anything into them. With wait, a folder in use is waited for (the cache: the other
-    process is training the very model asked for), not refused.
+    process is training the very model asked for), not refused. With links_refused, a file of `written`
+    that is a symbolic link is refused before any work (the cache sets such an entry aside instead).
     """
     out = Path(out)
     created = _make_folders(out)
@@ -45,7 +46,8 @@ def claimed_folder(
     try:
         lock = hold_lock(out, wait)
         try:
-            _refuse_links(out, written)
+            if links_refused:
+                _refuse_links(out, written)
             _clean_orphans(out, written)
             if refuse:
                 _refuse_other_run(out, continuing, written)
