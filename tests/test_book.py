@@ -272,7 +272,7 @@ return copy.textContent;
 _PROSE = """
 const article = document.querySelector('article') || document.body;
 const copy = article.cloneNode(true);
-copy.querySelectorAll('pre, code, .highlight').forEach(e => e.remove());
+copy.querySelectorAll('pre, code, .highlight, script, style').forEach(e => e.remove());  // what a reader reads
 return copy.textContent;
 """
 
