@@ -8,10 +8,11 @@ and, for calibration on the same machine at the same moment, an epoch of as many
 
 from __future__ import annotations
 
-import argparse
 import os
+import sys
 import time
 
+from _cli import Parser, run, value_parser
 from vae_tutorial.config import ModelConfig, TrainConfig
 from vae_tutorial.data import load_data
 from vae_tutorial.runs.report import evaluate_model
@@ -25,13 +26,13 @@ def timed(work):
     return result, time.perf_counter() - wall, time.process_time() - cpu
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     """Measure and print."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--latent-dim", type=int, default=10)
-    args = parser.parse_args()
+    parser = Parser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=value_parser(TrainConfig, "epochs", "int"), default=2)
+    parser.add_argument("--batch-size", type=value_parser(TrainConfig, "batch_size", "int"), default=64)
+    parser.add_argument("--latent-dim", type=value_parser(ModelConfig, "latent_dim", "int"), default=10)
+    args = parser.parse_args(argv)
     print(f"load average at the start: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     (train, wall, cpu) = timed(lambda: load_data("sprites", True))
     test = load_data("sprites", False)
@@ -55,4 +56,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run(main))
