@@ -406,7 +406,11 @@ def test_equation_numbers_are_the_sites(lab, chapter):
         numbers, references, wrong, shown = seen()
         assert numbers == expected, f"{chapter}: JupyterLab numbers {numbers[:6]}..., the site numbers {expected[:6]}..."
         assert references or not cited, f"{chapter}: no reference to an equation shown, {cited} written"
-        assert wrong == [], f"{chapter}: references whose number is not the site's: {wrong[:5]}"
+        markup = driver.execute_script(  # how the first such reference is built, for whoever reads a failure
+            "const a = window.jupyterapp.shell.currentWidget.node.querySelector("
+            "`.jp-MarkdownCell .myst a.hover-link[href='${arguments[0]}']`); return a ? a.outerHTML : null",
+            wrong[0][1]) if wrong else None
+        assert wrong == [], f"{chapter}: references whose number is not the site's: {wrong[:5]}, e.g. {markup}"
         assert shown == displays, f"{chapter}: {shown} display equations shown, {displays} written"
         driver.execute_async_script(_CLOSE)
     finally:

@@ -29,7 +29,9 @@
  *    (1), (2), ... and its references to them the same; the site numbers them (N.M) in chapter N, and
  *    the chapters' links to other chapters' equations say (N.M). In a chapter (a file named NN_*.md)
  *    each equation's number and each reference to it is shown as (N.M). The text node is changed in
- *    place, so jupyterlab-myst's own later updates of it still land (and are renumbered again).
+ *    place, so jupyterlab-myst's own later updates of it still land (and are renumbered again). Items
+ *    4 and 5 run on a timer after the page changes, not on the next animation frame, which a browser
+ *    may hold back (a hidden or busy page): CI once saw chapter 12's references left unnumbered.
  * 6. A link to another chapter's equation lands on it. The chapters link (N.M) as
  *    NN_name.md#equation-<label>, the id the site gives the equation; JupyterLab looks such a fragment
  *    up among element ids, which jupyterlab-myst's equations do not carry, and gave up, leaving the
@@ -169,7 +171,7 @@
       }
     };
     const observer = new MutationObserver(() => {
-      if (!pending) { pending = true; requestAnimationFrame(apply); }
+      if (!pending) { pending = true; setTimeout(apply, 50); }  // a timer runs where a frame may never come
     });
     observer.observe(panel.node, {childList: true, subtree: true});
     panel.disposed.connect(() => observer.disconnect());
@@ -181,12 +183,12 @@
     if (!found) return;
     const chapter = String(parseInt(found[1], 10));
     let pending = false;
-    const renumber = link => {  // React may hold "(1)" as one text node or as "(", "1", ")"
-      const parts = Array.from(link.childNodes);
-      if (!parts.length || parts.some(node => node.nodeType !== Node.TEXT_NODE)) return;
-      if (!/^\(\d+\)$/.test(link.textContent)) return;
-      const digits = parts.find(node => /\d/.test(node.data));
-      digits.data = digits.data.replace(/\d+/, number => chapter + '.' + number);
+    const renumber = link => {  // React may hold "(1)" as one text node, as "(", "1", ")", with spaces around
+      if (!/^\s*\(\d+\)\s*$/.test(link.textContent)) return;  // or in an element: the text node with the digits
+      const walker = document.createTreeWalker(link, NodeFilter.SHOW_TEXT);
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        if (/\d/.test(node.data)) { node.data = node.data.replace(/\d+/, number => chapter + '.' + number); return; }
+      }
     };
     const apply = () => {
       pending = false;
@@ -201,10 +203,13 @@
       });
     };
     const observer = new MutationObserver(() => {
-      if (!pending) { pending = true; requestAnimationFrame(apply); }
+      if (!pending) { pending = true; setTimeout(apply, 50); }  // a timer runs where a frame may never come
     });
     observer.observe(panel.node, {childList: true, subtree: true, characterData: true});
-    panel.disposed.connect(() => observer.disconnect());
+    // and every 2 s while the chapter first renders, in case a change reached the page unobserved
+    const sweep = setInterval(() => { if (!panel.isDisposed) apply(); }, 2000);
+    setTimeout(() => clearInterval(sweep), 180000);
+    panel.disposed.connect(() => { observer.disconnect(); clearInterval(sweep); });
   }
 
   const notebookExtension = {
