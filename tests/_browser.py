@@ -97,3 +97,15 @@ def axe_script() -> str:
     if _under_ci():
         pytest.fail(message)
     pytest.skip(message)
+
+
+WIDTHS = {"desktop": (1400, 1000), "phone": (390, 844)}  # the site and the sliders at a desktop's and a phone's width
+
+
+@pytest.fixture(scope="module", params=list(WIDTHS))
+def browser(request):
+    """Chromium at each of WIDTHS in turn, for every page test of a module (driver.width_name says which)."""
+    driver = chromium(*WIDTHS[request.param])
+    driver.width_name = request.param
+    yield driver
+    driver.quit()

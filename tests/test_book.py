@@ -25,13 +25,13 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from _browser import ROOT, axe_script, chromium, copy_sources, require, screenshot
+from _browser import (ROOT, WIDTHS, axe_script, browser, chromium, copy_sources,  # noqa: F401 - a fixture
+                      require, screenshot)
 
 CHAPTERS = [f"notebooks/{path.stem}.html" for path in sorted((ROOT / "notebooks").glob("*.md"))]
 PAGES = ["book/intro.html", "book/notation.html", *CHAPTERS, "book/results.html", "book/where_next.html",
          "book/bibliography.html"]
 ANIMATED = {"notebooks/07_beta_vae.html", "notebooks/08_latent_space.html"}
-WIDTHS = {"desktop": (1400, 1000), "phone": (390, 844)}
 SHOTS = {"book/intro.html": "landing", "notebooks/02_model.html": "chapter-2", "notebooks/05_kl.html": "chapter-5",
          "notebooks/06_training.html": "chapter-6", "notebooks/07_beta_vae.html": "chapter-7"}
 SMALLEST_SHOWN = 0.85  # a figure is drawn at no less than this fraction of its natural width at desktop width
@@ -53,14 +53,6 @@ def site(book_html):
 class _QuietHandler(SimpleHTTPRequestHandler):
     def log_message(self, *args) -> None:
         pass
-
-
-@pytest.fixture(scope="module", params=list(WIDTHS))
-def browser(request):
-    driver = chromium(*WIDTHS[request.param])
-    driver.width_name = request.param
-    yield driver
-    driver.quit()
 
 
 def test_every_chapter_is_in_the_site(book_html):

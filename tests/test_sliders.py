@@ -18,7 +18,7 @@ import re
 
 import pytest
 import torch
-from _browser import axe_script, chromium, screenshot
+from _browser import WIDTHS, axe_script, browser, chromium, screenshot  # noqa: F401 - browser is a fixture
 from torch.distributions import MultivariateNormal, kl_divergence
 
 from vae_tutorial.book import correlation_slider, kl_slider
@@ -28,7 +28,6 @@ SD = (1.0, 0.7)  # chapter 3's posterior: marginal standard deviations 1 and 0.7
 MEAN = (0.5, -0.3)
 RHOS = (-0.95, -0.5, 0.0, 0.3, 0.9, 0.99)
 MU_SIGMAS = ((0.0, 1.0), (1.0, 0.5), (-2.5, 2.0), (0.3, 0.2), (3.0, 3.0), (-0.75, 1.35))
-WIDTHS = {"desktop": (1400, 1000), "phone": (390, 844)}
 
 # Named wrong formulas, each put into the script in place of the right line: the comparison must fail.
 WRONG = {
@@ -96,14 +95,6 @@ def test_what_a_slider_cannot_show_is_refused(call, message):
 def test_tensors_from_the_chapter_are_taken():
     output = correlation_slider(torch.tensor(MEAN, dtype=torch.float64), torch.tensor(SD), 0.9)
     assert output.spec == {"mean": list(MEAN), "sd": [1.0, pytest.approx(0.7)], "rho": 0.9}
-
-
-@pytest.fixture(scope="module", params=list(WIDTHS))
-def browser(request):
-    driver = chromium(*WIDTHS[request.param])
-    driver.width_name = request.param
-    yield driver
-    driver.quit()
 
 
 def _open(browser, tmp_path, html: str, name: str = "sliders.html"):
