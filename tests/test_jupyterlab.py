@@ -46,6 +46,9 @@ def lab(tmp_path_factory):
     port, token = free_port(), secrets.token_hex(16)
     student_env = {k: v for k, v in os.environ.items() if k != SOLUTIONS_ENV_VAR}  # a student's own answers
     env = {**student_env, "VAE_TUTORIAL_QUICK": "1",
+           # a student's own model cache, empty: the chapters train as on a first Run All, so the numbers
+           # they print are compared with the site's from a separate training, not read from its models
+           "VAE_TUTORIAL_CACHE": str(sources / "runs" / "cache"),
            "JUPYTER_CONFIG_DIR": str(home / "config"), "JUPYTERLAB_SETTINGS_DIR": str(home / "settings"),
            "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"), "JUPYTER_RUNTIME_DIR": str(home / "runtime")}
     env.setdefault("VAE_TUTORIAL_DATA", str(ROOT / "data"))
