@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from vae_tutorial.book.exercises import SOLUTIONS_ENV_VAR
+from vae_tutorial.runs.cache import CACHE_ENV_VAR
 
 NOTEBOOKS = Path(__file__).parent / "notebooks"
 
@@ -26,8 +27,12 @@ def _is_chapter(path: Path) -> bool:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """The chapters' exercise checks run on the reference answers (the answer cells hold `...`)."""
+    """The chapters' exercise checks run on the reference answers (the answer cells hold `...`), and
+    their models come from the repository's cache."""
     os.environ.setdefault(SOLUTIONS_ENV_VAR, "1")
+    # nbmake runs a chapter from a temporary folder, outside the repository: without this its models
+    # would be trained again there on every run, instead of found in runs/cache as JupyterLab finds them
+    os.environ.setdefault(CACHE_ENV_VAR, str(NOTEBOOKS.parent / "runs" / "cache"))
     config.stash[_WORK_TREE] = _work_tree_status()
 
 

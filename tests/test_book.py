@@ -237,7 +237,9 @@ _WAIT_FOR_MATHJAX = """
 const done = arguments[arguments.length - 1];
 const start = Date.now();
 (function poll() {
-  if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+  if (!document.querySelector('script[src*="mathjax" i]') && !window.MathJax) {
+    done("no MathJax on this page");  // Sphinx loads it only where there is math: nothing to wait for
+  } else if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
     MathJax.startup.promise.then(() => setTimeout(() => done("typeset"), 300))  // then the page fits its equations
       .catch(e => done("failed: " + e));
   } else if (Date.now() - start > 20000) { done("MathJax never loaded"); } else { setTimeout(poll, 100); }
