@@ -29,6 +29,7 @@ from vae_tutorial.runs.runtime import tune_for_cpu
 
 tune_for_cpu()  # the command line's start-up setting (runtime.py), before torch loads
 
+from vae_tutorial.checkpoint import atomic_write  # noqa: E402
 from vae_tutorial.config import ARCHITECTURES, PRIORS, ModelConfig, TrainConfig  # noqa: E402
 from vae_tutorial.data import load_split  # noqa: E402
 from vae_tutorial.evaluate import evaluate_elbo  # noqa: E402
@@ -58,7 +59,8 @@ def merge_results(rows: list[dict], args: argparse.Namespace) -> None:
     path = Path(args.results)
     new = [{**r, "epochs": args.epochs, "batch_size": args.batch_size} for r in rows]
     kept = [r for r in earlier_results(args) if row_key(r) not in {row_key(n) for n in new}]
-    path.write_text(json.dumps(kept + new, indent=2) + "\n")
+    text = json.dumps(kept + new, indent=2) + "\n"
+    atomic_write(path, lambda file: file.write(text.encode()))  # never through a link, never half written
     print(f"merged into {path}; run benchmarks/results_table.py to update the tables")
 
 
@@ -97,7 +99,8 @@ def main() -> None:
                          "iwae_images": len(iwae_test), "elbo_iwae_images": elbo_same_images,
                          "latent_dim": iwae["latent_dim"]})
             print(json.dumps(rows[-1]), flush=True)
-    Path(args.out, "comparison.json").write_text(json.dumps(rows, indent=2))
+    text = json.dumps(rows, indent=2)
+    atomic_write(Path(args.out, "comparison.json"), lambda file: file.write(text.encode()))
     merge_results(rows, args)
     print(f"\n{args.epochs} epochs, batch {args.batch_size}, seeds {args.seeds}; nats per image; "
           f"IWAE K={args.iwae_samples} on the first {args.iwae_images} test images\n")

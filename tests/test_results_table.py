@@ -61,3 +61,43 @@ def test_every_row_says_how_its_iwae_was_measured(generator):
 def test_a_file_without_markers_is_refused(generator):
     with pytest.raises(generator.ResultsError, match="markers"):
         generator.with_table("no table here", "| a |", Path("x.md"))
+
+
+def test_the_sprites_table_is_generated_from_its_results_file(generator):
+    """Chapter 13's twelve full-mode models (four settings, three seeds) as four lines on the Results page."""
+    text = (ROOT / "book" / "results.md").read_text()
+    rows = generator.read_sprites_results(generator.SPRITES_RESULTS)
+    expected = generator.sprites_table(rows)
+    updated = generator.with_table(text, expected, Path("results.md"), generator.SPRITES_BEGIN, generator.SPRITES_END)
+    assert updated == text, "book/results.md is stale: run benchmarks/results_table.py"
+    settings = {r["setting"] for r in rows}
+    assert len(rows) == 12 and len(settings) == 4 and all(r["epochs"] == 20 for r in rows), settings
+    assert all(sorted(r["seed"] for r in rows if r["setting"] == s) == [0, 1, 2] for s in settings)
+    assert "| beta-TCVAE | TC weight 4 | 3 |" in text and text.count("| beta-VAE | beta ") == 3
+
+
+def test_what_the_results_page_says_of_the_sprites_holds(generator):
+    """The page: the beta-TCVAE has the highest mean MIG, yet one of its seeds is below the best beta-VAE seed;
+    a larger beta buys a lower TC and costs distortion."""
+    rows = generator.read_sprites_results(generator.SPRITES_RESULTS)
+    by = {}
+    for r in rows:
+        by.setdefault(r["setting"], []).append(r)
+    mean = {s: sum(r["mig"] for r in runs) / len(runs) for s, runs in by.items()}
+    assert max(mean, key=mean.get) == "TC 4", mean
+    best_vae_seed = max(r["mig"] for r in rows if r["tc_weight"] is None)
+    assert min(r["mig"] for r in by["TC 4"]) < best_vae_seed
+    text = (ROOT / "book" / "results.md").read_text()
+    assert "one of its three\nseeds scores below the best beta-VAE seed" in text
+
+
+def test_a_broken_sprites_row_is_named(generator, tmp_path):
+    row = json.loads(generator.SPRITES_RESULTS.read_text())[0]
+    for changes, fragment in (({"mig": float("nan")}, "mig must be a finite number"),
+                              ({"setting": ""}, "setting must be a name"),
+                              ({"tc_weight": "4"}, "tc_weight must be a finite number"),
+                              ({"seed": 0.5}, "seed must be a whole number")):
+        path = tmp_path / "sprites.json"
+        path.write_text(json.dumps([{**row, **changes}]))
+        with pytest.raises(generator.ResultsError, match=fragment):
+            generator.read_sprites_results(path)

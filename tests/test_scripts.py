@@ -53,6 +53,8 @@ BAD_ARGUMENTS = [
     ("model_comparison.py", ["--iwae-images", "20000"], "--iwae-images"),
     ("results_table.py", ["--chekc"], "unrecognized arguments: --chekc"),
     ("results_table.py", ["--results", ""], "must not be empty"),
+    ("sprites_results.py", ["--seeds", "0"], "unrecognized arguments: --seeds"),
+    ("sprites_results.py", ["--results", ""], "must not be empty"),
     ("sprites_budget.py", ["--epochs", "0"], "epochs must be an integer >= 1"),
     ("sprites_budget.py", ["--latent-dim", "zero"], "--latent-dim"),
 ]
@@ -142,3 +144,35 @@ def test_the_exercise_harness_refuses_a_chapter_it_has_no_mistakes_for(tmp_path,
     """A sibling the issue did not name: `python tests/exercise_harness.py 05_kl.md`, which the README also
     names, stopped with an IndexError or a ModuleNotFoundError traceback."""
     _refused(_run("exercise_harness.py", *args, cwd=tmp_path, folder="tests"), 2, "exercise_harness.py", fragment)
+
+
+def test_sprites_results_trains_the_chapters_settings():
+    """benchmarks/sprites_results.py scores the models chapter 13 trains: the same four settings."""
+    import ast
+    import re
+
+    chapter = (ROOT / "notebooks" / "13_disentanglement.md").read_text()
+    literal = re.search(r"^settings = (\{.*?\})\n", chapter, re.M | re.S).group(1)
+    script = (ROOT / "benchmarks" / "sprites_results.py").read_text()
+    ours = re.search(r"^SETTINGS = (\{.*?\})\n", script, re.M | re.S).group(1)
+    assert ast.literal_eval(ours) == ast.literal_eval(literal)
+
+
+@pytest.mark.parametrize(("setup", "fragment"), [("quick", "VAE_TUTORIAL_QUICK is set"),
+                                                 ("link", "symbolic link"), ("folder", "is a folder"),
+                                                 ("broken", "is not JSON")])
+def test_sprites_results_refuses_before_it_trains(tmp_path, setup, fragment):
+    """Quick mode (the page holds full-mode models), a link, a folder or a broken file: one line, nothing trained."""
+    target = tmp_path / "sprites.json"
+    if setup == "link":
+        target.symlink_to(tmp_path / "elsewhere.json")
+    elif setup == "folder":
+        target.mkdir()
+    elif setup == "broken":
+        target.write_text("[{")
+    env = {**os.environ, "VAE_TUTORIAL_QUICK": "1" if setup == "quick" else "0",
+           "VAE_TUTORIAL_CACHE": str(tmp_path / "cache"), "VAE_TUTORIAL_DATA": str(tmp_path / "no-data")}
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "sprites_results.py"), "--results", str(target)],
+                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    _refused(proc, 2, fragment)
+    assert not (tmp_path / "cache").exists() and not (tmp_path / "elsewhere.json").exists()
