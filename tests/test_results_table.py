@@ -101,3 +101,14 @@ def test_a_broken_sprites_row_is_named(generator, tmp_path):
         path.write_text(json.dumps([{**row, **changes}]))
         with pytest.raises(generator.ResultsError, match=fragment):
             generator.read_sprites_results(path)
+
+
+def test_what_chapter_10_says_of_the_results_page_holds(generator):
+    """Chapter 10: 'trained for 50 epochs on all training images, the reference architecture leaves some of its
+    20 dimensions inactive (the Results page counts them)': every seed of that row, from the committed file."""
+    rows = [r for r in generator.read_results(generator.RESULTS) if r["arch"] == "mlp" and r["beta"] == 1.0
+            and (r.get("prior") or "standard") == "standard" and r["epochs"] == 50]
+    assert rows and all(0 < r["active_units"] < r["latent_dim"] == 20 for r in rows), rows
+    chapter = (ROOT / "notebooks" / "10_posterior_collapse.md").read_text()
+    assert "trained for 50 epochs on all training images, the reference\narchitecture leaves some of its 20 " \
+           "dimensions inactive" in chapter
