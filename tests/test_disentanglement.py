@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from vae_tutorial.disentanglement import dci, discretize, entropy, mig, mutual_info_matrix
+from vae_tutorial.disentanglement import (dci, discretize, entropy, importance_matrix, mig, mig_per_factor,
+                                          mutual_info_matrix)
 
 SIZES = (3, 4, 10, 14, 14)  # the sprites' factors
 
@@ -87,6 +88,20 @@ def test_mig_penalises_a_factor_copied_into_two_dimensions():
     assert mig_gap_between_factors(copied, factors) > 0.9  # the gap between factors sees no fault
 
 
+def test_mig_per_factor_names_the_factor_a_copy_costs():
+    """MIG is the mean of the per-factor gaps; a copy of x zeroes x's gap and leaves the others as they were."""
+    factors = _factors()
+    codes = _faithful(factors)
+    copied = torch.cat([codes, codes[:, 3:4].exp()], dim=1)
+    before, after = mig_per_factor(codes, factors), mig_per_factor(copied, factors)
+    assert after[3] < 0.05 and before[3] > 0.8
+    keep = [0, 1, 2, 4]
+    torch.testing.assert_close(after[keep], before[keep], atol=0.02, rtol=0)
+    assert mig(copied, factors) == pytest.approx(after.mean().item(), abs=1e-9)
+    constant = torch.cat([factors, torch.zeros(len(factors), 1, dtype=factors.dtype)], dim=1)
+    assert mig_per_factor(codes, constant)[-1].isnan()  # a factor that does not vary has no gap
+
+
 def test_mig_does_not_change_under_a_monotone_map_of_a_code():
     factors = _factors()
     codes = _faithful(factors)
@@ -122,11 +137,25 @@ def test_dci_disentanglement_does_not_penalise_a_copy_but_completeness_does():
 
 
 def test_dci_weighs_codes_by_their_importance_so_unused_dimensions_do_not_count():
-    """Five faithful codes and five of noise (a VAE's inactive units): D stays high; an unweighted mean halves it."""
+    """Five faithful codes and five of noise (a VAE's inactive units): D stays high; an unweighted mean halves it.
+    (With codes this exact the forests never split on the noise; noisy codes: the test after next.)"""
     factors = _factors()
     codes = torch.cat([_faithful(factors), 0.01 * _noise()], dim=1)
     assert dci(codes, factors)["disentanglement"] > 0.8
     assert dci_unweighted(codes, factors) < 0.6
+
+
+def test_impurity_importances_give_noise_dimensions_weight_once_codes_are_noisy():
+    """The bias chapter 13 measures: beside exact codes the forests never split on pure noise; beside codes
+    with noise of a tenth of their range they do, and the noise dimensions take a share of the importance."""
+    factors = _factors()
+    scaled = factors.double() / (torch.tensor(SIZES, dtype=torch.float64) - 1)
+    noise = _noise()
+    exact = torch.cat([torch.tanh(3 * scaled - 1.5), noise], dim=1)
+    noisy = torch.cat([torch.tanh(3 * scaled - 1.5) + 0.1 * _noise(seed=4), noise], dim=1)
+    share = {name: importance_matrix(c, factors)[0][5:].sum() / importance_matrix(c, factors)[0].sum()
+             for name, c in (("exact", exact), ("noisy", noisy))}
+    assert share["exact"] < 0.01 and share["noisy"] > 0.05, share
 
 
 def test_bad_input_is_refused():

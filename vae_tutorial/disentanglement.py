@@ -70,12 +70,18 @@ def mig(codes: torch.Tensor, factors: torch.Tensor, bins: int = BINS) -> float:
     the two latent dimensions that know most about it, over what there is to know (the factor's entropy).
     A factor that does not vary (H = 0) has nothing to find and is left out.
     """
+    gaps = mig_per_factor(codes, factors, bins)  # (K,), NaN where a factor does not vary
+    return float(gaps[~gaps.isnan()].mean())
+
+
+def mig_per_factor(codes: torch.Tensor, factors: torch.Tensor, bins: int = BINS) -> torch.Tensor:
+    """Each factor's term of (eq. mig), its normalised gap -> (K,); NaN for a factor that does not vary."""
     _check(codes, factors)
     info = mutual_info_matrix(codes, factors, bins)  # (D, K)
     entropies = torch.tensor([entropy(v) for v in torch.as_tensor(factors).T])  # (K,)
     top = info.topk(2, dim=0).values  # (2, K): the largest and second largest over the latent dimensions
-    varying = entropies > 0
-    return float(((top[0] - top[1])[varying] / entropies[varying]).mean())
+    gaps = (top[0] - top[1]) / entropies.clamp_min(1e-12)  # (K,)
+    return torch.where(entropies > 0, gaps, torch.full_like(gaps, float("nan")))
 
 
 def importance_matrix(codes: torch.Tensor, factors: torch.Tensor, seed: int = 0) -> tuple[np.ndarray, float]:

@@ -13,15 +13,17 @@ so they add up to log q(z|x_i) - log p(z), the one-draw estimate of the KL, what
 q(z) needs all N images; a minibatch of M stands in, each of its members weighted (eq. tc-weights):
   q(z_i) ~ w_self q(z_i|x_i) + w_other sum_{j != i} q(z_i|x_j),  w_self = 1/N,  w_other = (N - 1) / (N (M - 1)).
 z_i was drawn from x_i, which is one of the N images for certain (weight 1/N); the other M - 1 are a
-uniform sample of the remaining N - 1 (each standing for (N - 1)/(M - 1) of them). The weights sum to one,
-so the estimate of q(z_i) is unbiased: a symmetric variant of Chen et al.'s minibatch stratified sampling (MSS,
+uniform sample of the remaining N - 1 (each standing for (N - 1)/(M - 1) of them), so the estimate of q(z_i)
+is unbiased (each other image is in the batch with probability (M - 1)/(N - 1), which its weight undoes; rows
+summing to one are not enough: equal weights 1/M do too, and are biased). It is a symmetric variant of Chen et al.'s minibatch stratified sampling (MSS,
 their appendix: own weight 1/N, rows summing to one, the other weights not all equal). Their minibatch-weighted
 sampling (MWS) gives every pair 1/(NM), weights summing to 1/N: its TC differs by exactly (D - 1) log N from
 that of equal weights 1/M, but from ours by an amount that varies per draw (equal weights give the draw's own
 posterior 1/M, not 1/N), up to about (D - 1) log N + log(N/M) where a draw's own term dominates; so neither
 its value nor, for narrow posteriors, its gradient is ours.
-The log of an unbiased estimate is still biased low (Jensen): log q(z) most, where the joint posteriors
-hardly overlap, so MI comes out high and TC low; the bias shrinks as the batch grows (tests/test_kl_decomposition.py).
+The log of an unbiased estimate is still biased low (Jensen), most where the posteriors of a batch hardly
+overlap: log q(z) and each log q(z_d) come out low, so MI comes out high and the dimension-wise KL low; the TC,
+their difference, much less so. The bias shrinks as the batch grows (tests/test_kl_decomposition.py).
 """
 
 from __future__ import annotations
