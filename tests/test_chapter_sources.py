@@ -385,29 +385,37 @@ def _prose_words(markdown: str) -> int:
     return len(re.findall(r"[A-Za-z0-9][A-Za-z0-9'.,-]*", text))
 
 
-def route_words(intro: str) -> int:
-    """The short route's words as the landing page says they are counted: each route chapter's opening (from
-    its title to its first section) and the sections the route names (to the next section of the same level)."""
-    total, chapters = 0, []
+def route_texts(intro: str) -> list[str]:
+    """The short route's texts, as the landing page says they are counted: each route chapter's opening (from its
+    title to its first section) and the sections the route names (to the next section of the same level)."""
+    texts, chapters = [], []
     for chapter, title in _short_route_sections(intro):
         text = (ROOT / "notebooks" / chapter).read_text()
         if chapter not in chapters:
             chapters.append(chapter)
-            total += _prose_words(text.split("\n# ", 1)[1].split("\n## ", 1)[0])
+            texts.append(text.split("\n# ", 1)[1].split("\n## ", 1)[0])
         body = re.split(rf"(?m)^## {re.escape(title)}$", text, maxsplit=1)[1]
-        total += _prose_words(re.split(r"(?m)^## ", body, maxsplit=1)[0])
-    return total
+        texts.append(re.split(r"(?m)^## ", body, maxsplit=1)[0])
+    return texts
 
 
 def test_the_short_route_is_as_long_as_the_page_says():
-    """The landing page states the route's words and the minutes they take at 75 words a minute, the pace a
-    student kept on the earlier, longer route (6,057 words counted this way, in 75 to 85 minutes)."""
+    """The landing page states the route's words, equations and figures, and the minutes a student's rule gives
+    them (100 words a minute, 1.5 minutes an equation, 2 a figure: the rule of the student who timed the route)."""
     intro = (ROOT / "book" / "intro.md").read_text()
-    stated = int(re.search(r"That is about ([\d,]+) words of prose", intro).group(1).replace(",", ""))
-    counted = route_words(intro)
-    assert abs(stated - counted) <= 0.05 * counted, (stated, counted)
-    minutes = int(re.search(r"that is about (\d+) minutes", intro).group(1))
-    assert counted / 75 <= minutes + 2, (counted, minutes)
+    texts = route_texts(intro)
+    words = sum(_prose_words(t) for t in texts)
+    equations = sum(len(re.findall(r"^```\{math\}|^\$\$", t, flags=re.M)) for t in texts)
+    figures = sum(len(re.findall(r"^\*\*Figure \d+\.\d+\.\*\*", t, flags=re.M)) for t in texts)
+    stated = re.search(r"That is about ([\d,]+) words of prose, .*? (\d+) displayed equations and (\d+) figures",
+                       " ".join(intro.split()))
+    assert stated, "the landing page should state the route's words, equations and figures"
+    assert abs(int(stated.group(1).replace(",", "")) - words) <= 0.05 * words, (stated.group(1), words)
+    assert (int(stated.group(2)), int(stated.group(3))) == (equations, figures)
+    minutes = words / 100 + 1.5 * equations + 2 * figures
+    promised = [int(m) for m in re.findall(r"about (\d+)\s+minutes", " ".join(intro.split("## A short route")[1]
+                                                                            .split("## Prerequisites")[0].split()))]
+    assert promised and all(abs(m - minutes) <= 0.15 * minutes for m in promised), (promised, minutes)
     assert _prose_words("A cat $x^2$ sat.\n```{code-cell} ipython3\nprint(1)\n```\n{eval}`n` times") == 5
 
 
