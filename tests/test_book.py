@@ -319,8 +319,11 @@ Promise.all(images.map(i => i.complete ? null : new Promise(r => { i.onload = i.
 _PLAYS_BY_ITSELF = """
 const done = arguments[arguments.length - 1];
 const slider = document.getElementById(arguments[0].replace("_anim_img", "_anim_slider"));
-const first = slider.value;
-setTimeout(() => done(slider.value !== first), 1500);
+const first = slider.value, start = Date.now();
+(function poll() {  // a frame every few hundred ms; a loaded machine may delay the first ones
+  if (slider.value !== first) { done(true); }
+  else if (Date.now() - start > 10000) { done(false); } else { setTimeout(poll, 100); }
+})();
 """
 
 _STEP_ANIMATION = """
