@@ -12,7 +12,7 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from vae_tutorial.cli.main import UsageError, nonempty
+from vae_tutorial.cli.main import UsageError, _stop_signals_interrupt, nonempty
 from vae_tutorial.cli.options import value_parser
 from vae_tutorial.errors import VAETutorialError, describe_error
 
@@ -44,13 +44,15 @@ def count(low: int = 1, high: int | None = None, multiple: int = 1, what: str = 
 
 
 def run(main: Callable[[], int | None]) -> int:
-    """Call main; a user's error becomes one line on stderr and the exit code, as the package's CLI does."""
+    """Call main; a user's error becomes one line on stderr and the exit code, as the package's CLI does.
+    Ctrl-C, SIGTERM and SIGHUP each end it with "interrupted" and 128 + the signal's number."""
+    _stop_signals_interrupt()
     try:
         return main() or 0
     except UsageError as err:
         return _say(f"error: {err}", 2)
-    except KeyboardInterrupt:
-        return _say("interrupted", 130)
+    except KeyboardInterrupt as err:
+        return _say("interrupted", getattr(err, "exit_code", 130))
     except (VAETutorialError, ValueError) as err:
         return _say(f"error: {err}", 1)
     except (OSError, MemoryError) as err:

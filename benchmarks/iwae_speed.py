@@ -110,9 +110,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     images = count(BATCH, TEST_IMAGES, BATCH, what=" (whole batches of the test split)")
     parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=images, default=200, help=f"test images (a multiple of {BATCH})")
-    parser.add_argument("--samples", type=count(), default=500, help="K, importance samples per image")
+    parser.add_argument("--samples", type=count(1, 100_000, what=" (K per image: the papers use 5000)"), default=500,
+                        help="K, importance samples per image (at most 100,000: more would run for days here)")
     parser.add_argument("--conv-images", type=images, default=100, help="test images for the conv model")
-    parser.add_argument("--repeats", type=count(), default=3)
+    parser.add_argument("--repeats", type=count(1, 100), default=3)
     parser.add_argument("--archs", nargs="+", choices=ARCHITECTURES, default=list(ARCHITECTURES))
     return parser.parse_args(argv)
 

@@ -47,6 +47,8 @@ def earlier_results(args: argparse.Namespace) -> list[dict]:
     if not args.results:
         return []
     path = Path(args.results)
+    if path.is_symlink():  # found now, not after the training, when writing it would be refused
+        raise UsageError(f"--results {path} is a symbolic link, and nothing is written through a link")
     if path.is_dir():
         raise UsageError(f"--results {path} is a folder: name the results file (e.g. book/results.json)")
     return read_results(path) if path.exists() or path.is_symlink() else []

@@ -56,12 +56,16 @@ def read_sprites_results(path: Path) -> list[dict]:
 
 
 def _read_rows(path: Path, problem_of, remedy: str) -> list[dict]:
+    if path.exists() and not path.is_file():  # a pipe would block the read, a device never end it
+        raise ResultsError(f"the results file {path} is not a plain file: name a JSON file")
     try:
         rows = json.loads(path.read_text(encoding="utf-8"))
     except OSError as err:
         raise ResultsError(f"cannot read the results file {path}: {describe_error(err)}") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise ResultsError(f"the results file {path} is not JSON ({err})") from None
+    except RecursionError:
+        raise ResultsError(f"the results file {path} is not a results file (JSON nested too deeply)") from None
     if not isinstance(rows, list) or not rows:
         raise ResultsError(f"the results file {path} must hold a non-empty list of rows")
     for number, row in enumerate(rows):

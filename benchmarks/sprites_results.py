@@ -54,6 +54,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     if env_switch(QUICK_ENV_VAR):
         raise UsageError(f"{QUICK_ENV_VAR} is set: the Results page holds the chapter's full-mode models; unset it")
+    if args.results and Path(args.results).exists() and not Path(args.results).is_file():
+        raise UsageError(f"--results {args.results} is not a plain file: name a JSON file")
     if args.results and Path(args.results).exists():
         try:
             read_sprites_results(Path(args.results))  # a broken file is refused now, not after the training

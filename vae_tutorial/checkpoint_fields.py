@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-from .config import ModelConfig, TrainConfig
+from .config import ModelConfig, TrainConfig, check_together
 from .errors import CheckpointError, first_line
 
 FORMAT_NAME, FORMAT_VERSION = "vae_tutorial.checkpoint", 1
@@ -36,6 +36,10 @@ def check_fields(state: Any, path: object, for_resume: bool = False) -> tuple[Mo
         raise CheckpointError(f"{path} is incomplete: it lacks {', '.join(missing)}")
     model_config = _config(state, "model_config", ModelConfig, path)
     train_config = _config(state, "train_config", TrainConfig, path)
+    try:
+        check_together(model_config, train_config)  # each valid, but not together (no run could have written it)
+    except ValueError as err:
+        raise CheckpointError(f"{path} holds settings this version cannot use ({first_line(err)[:200]})") from err
     _check_tensors(state["model_state"], "model_state", path)
     _check_weights(state["model_state"], path)
     _check_history(state["history"], path)

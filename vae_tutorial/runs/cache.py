@@ -121,6 +121,9 @@ def _cache_folder(out: Path) -> Iterator[Path]:
     """claimed_folder for a cached run: waited for while another process trains it, and a folder that cannot be
     used is one line naming the cache and what to do (a chapter's Run All and a sweep see the same)."""
     try:
+        if out.parent.is_symlink():  # the cache folder itself: every model would be written where it points
+            raise FolderError(f"{out.parent} is a symbolic link to {os.readlink(out.parent)}, and nothing is "
+                              "written through a link")
         with claimed_folder(out, written=(CHECKPOINT_NAME, METRICS_NAME, KEY_NAME), refuse=False, wait=True,
                             links_refused=False) as folder:
             yield folder

@@ -78,8 +78,14 @@ def _refuse_links(out: Path, written: tuple[str, ...]) -> None:
 
 
 def _make_folders(out: Path) -> list[Path]:
+    """Create out and its missing parents (returned, outermost first). out itself may not be a symbolic link:
+    everything a run writes would land where it points. (Links among its parents are the user's own path,
+    as a home folder may be, and are followed.)"""
     if out.is_symlink() and not out.exists():
         raise FolderError(f"the output folder {out} is a broken symbolic link: name a folder")
+    if out.is_symlink():
+        raise FolderError(f"the output folder {out} is a symbolic link to {os.readlink(out)}, and nothing is "
+                          "written through a link: name the folder itself")
     if out.exists() and not out.is_dir():
         raise FolderError(f"the output folder {out} is a file, not a folder: name a folder")
     missing = [folder for folder in (out, *out.parents) if not folder.exists()][::-1]  # outermost first
