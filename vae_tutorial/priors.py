@@ -99,7 +99,7 @@ class GaussianMixture(Prior):
     def __init__(self, latent_dim: int, components: int, generator: torch.Generator | None = None) -> None:
         super().__init__()
         self.latent_dim = latent_dim
-        # means spread over the standard normal's bulk, unit variances, equal weights: N(0, I)-like at the start
+        # means spread over the standard normal's bulk, unit variances, equal weights: about N(0, 2I) at the start
         self.means = nn.Parameter(torch.randn(components, latent_dim, generator=generator))  # (J, D)
         self.logvars = nn.Parameter(torch.zeros(components, latent_dim))  # (J, D): log kappa^2
         self.weight_logits = nn.Parameter(torch.zeros(components))  # (J,): pi = softmax(logits)
