@@ -9,12 +9,25 @@ Ctrl-C: one line, exit 130. The same codes and the same flag checks as `vae-tuto
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 from collections.abc import Callable
 
-from vae_tutorial.cli.main import UsageError, _stop_signals_interrupt, nonempty
-from vae_tutorial.cli.options import value_parser
-from vae_tutorial.errors import VAETutorialError, describe_error
+
+def _leave_quietly(number, frame) -> None:
+    """A stop signal while the script still imports (torch takes a second or two): nothing to clean up yet."""
+    os.write(2, b"interrupted\n")
+    os._exit(128 + number)
+
+
+for _name in ("SIGINT", "SIGTERM", "SIGHUP"):  # run() puts the clean-up handlers in place of these
+    if hasattr(signal, _name) and signal.getsignal(getattr(signal, _name)) != signal.SIG_IGN:
+        signal.signal(getattr(signal, _name), _leave_quietly)
+
+from vae_tutorial.cli.main import UsageError, _stop_signals_interrupt, nonempty  # noqa: E402
+from vae_tutorial.cli.options import value_parser  # noqa: E402
+from vae_tutorial.errors import VAETutorialError, describe_error  # noqa: E402
 
 __all__ = ["Parser", "UsageError", "count", "nonempty", "run", "value_parser"]
 

@@ -200,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
     generated_sprites = sprites_table(read_sprites_results(sprites))
     stale = []
     for path in dict.fromkeys(TARGETS + SPRITES_TARGETS):
+        if not path.is_file() or path.is_symlink():  # a pipe would block the read; a link, the write
+            raise ResultsError(f"{path} is not a plain file: the tables are written only into the repository's own")
         text = path.read_text()
         updated = with_table(text, generated, path) if path in TARGETS else text
         if path in SPRITES_TARGETS:

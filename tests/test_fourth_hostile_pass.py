@@ -169,3 +169,106 @@ def test_a_checkpoint_whose_settings_do_not_go_together_is_refused_by_name(tmp_p
     torch.save(state, crafted)
     with pytest.raises(CheckpointError, match=r"crafted\.pt holds settings this version cannot use"):
         load_checkpoint(crafted)
+
+
+# --- the re-pass (317 cases, 8 defects), each closed as a class ------------------------------------------------
+
+def _trained(tmp_path, tiny_data_root) -> Path:
+    proc = _cli("train", "--epochs", "1", "--batch-size", "2", "--hidden-dim", "8", "--latent-dim", "2",
+                "--data-dir", str(tiny_data_root), "--no-progress", "--out", str(tmp_path / "base"), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-1500:]
+    return tmp_path / "base" / "checkpoint.pt"
+
+
+def _crafted(source: Path, target: Path, **model_settings) -> Path:
+    state = torch.load(source, weights_only=False)
+    state["model_config"].update(model_settings)
+    torch.save(state, target)
+    return target
+
+
+def test_a_checkpoint_for_images_of_another_shape_is_refused_by_evaluate_and_resume(tmp_path, tiny_data_root):
+    """Its weights match its settings (a 14 x 56 model, self-consistent) but not the data: one line, no work."""
+    from vae_tutorial.model import VAE
+
+    base = _trained(tmp_path, tiny_data_root)
+    state = torch.load(base, weights_only=False)
+    state["model_config"]["image_shape"] = [1, 14, 56]
+    state["model_state"] = VAE(ModelConfig(**state["model_config"])).state_dict()
+    torch.save(state, tmp_path / "wide.pt")
+    for args in (["evaluate", str(tmp_path / "wide.pt"), "--iwae-samples", "0"],
+                 ["train", "--resume", str(tmp_path / "wide.pt"), "--epochs", "2", "--out", str(tmp_path / "x")]):
+        proc = _cli(*args, "--data-dir", str(tiny_data_root), cwd=tmp_path)
+        _one_line(proc, 1, "wide.pt holds a model of 1x14x56 images", "1x28x28")
+    assert not (tmp_path / "x").exists()
+
+
+def test_a_checkpoint_whose_settings_call_for_more_weights_than_it_holds_is_refused_before_building(
+        tmp_path, tiny_data_root):
+    """hidden_dim 500,000 in a file of a few kB: counted (10^9 weights), not allocated; a sibling: latent_dim."""
+    base = _trained(tmp_path, tiny_data_root)
+    for name, settings in (("huge.pt", {"hidden_dim": 500_000}), ("wide_code.pt", {"latent_dim": 64})):
+        path = _crafted(base, tmp_path / name, **settings)
+        with pytest.raises(CheckpointError, match=rf"{name} does not fit this package's VAE \(its settings call for"):
+            from vae_tutorial.checkpoint import load_model
+            load_model(path)
+
+
+def test_a_benchmark_stopped_while_it_still_imports_says_so(tmp_path):
+    """The window before run(): the shared module's own handler, one word and 128 + the signal, no traceback."""
+    script = tmp_path / "importing.py"
+    script.write_text(f"import sys, time\nsys.path.insert(0, {str(ROOT / 'benchmarks')!r})\n"
+                      "import _cli\nprint('ready', flush=True)\ntime.sleep(60)  # a long import\n")
+    for name, code in (("SIGINT", 130), ("SIGTERM", 143)):
+        proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+        assert proc.stdout.readline().strip() == "ready"
+        proc.send_signal(getattr(signal, name))
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == code and err == "interrupted\n", (name, proc.returncode, err)
+
+
+def test_the_explorer_refuses_a_folder_that_is_a_link(tmp_path):
+    from vae_tutorial.book.site_explorer import write_inside
+    from vae_tutorial.errors import OutputError
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "assets").symlink_to(elsewhere)
+    with pytest.raises(OutputError, match="is a symbolic link"):
+        write_inside(tmp_path / "assets", "latent-2d.js", "x")
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_results_table_refuses_a_target_page_that_is_a_pipe(tmp_path, monkeypatch):
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import results_table
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    fifo = tmp_path / "README.md"
+    os.mkfifo(fifo)
+    monkeypatch.setattr(results_table, "TARGETS", (fifo,))
+    monkeypatch.setattr(results_table, "SPRITES_TARGETS", ())
+    with pytest.raises(results_table.ResultsError, match="is not a plain file"):
+        results_table.main(["--check"])
+
+
+def test_a_sweep_that_would_drop_betas_from_its_tables_is_refused(tmp_path, tiny_data_root):
+    flags = ["--epochs", "1", "--batch-size", "2", "--hidden-dim", "8", "--latent-dim", "2", "--no-progress",
+             "--data-dir", str(tiny_data_root), "--out", str(tmp_path / "sweep")]
+    first = _cli("sweep", "--betas", "1", "2", *flags, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr[-1500:]
+    table = (tmp_path / "sweep" / "sweep.csv").read_text()
+    _one_line(_cli("sweep", "--betas", "2", *flags, cwd=tmp_path), 1, "holds beta 1", "include them in --betas")
+    assert (tmp_path / "sweep" / "sweep.csv").read_text() == table
+    again = _cli("sweep", "--betas", "1", "2", "4", *flags, cwd=tmp_path)  # more betas: the folder is reused
+    assert again.returncode == 0, again.stderr[-1500:]
+
+
+def test_a_data_folder_that_is_a_file_is_named_as_one(tmp_path):
+    (tmp_path / "d" / "FashionMNIST").mkdir(parents=True)
+    (tmp_path / "d" / "FashionMNIST" / "raw").write_text("")
+    proc = _cli("train", "--epochs", "1", "--data-dir", str(tmp_path / "d"), "--out", str(tmp_path / "o"),
+                cwd=tmp_path)
+    _one_line(proc, 1, "raw is a file, not a folder")

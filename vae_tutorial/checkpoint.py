@@ -19,6 +19,7 @@ import torch
 
 from .checkpoint_fields import FORMAT, REQUIRED_KEYS, check_fields
 from .config import ModelConfig
+from .device import parameter_count
 from .errors import CheckpointError, FolderError, first_line, telling_line
 from .model import VAE
 
@@ -157,8 +158,14 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> t
 
 def model_from_state(state: dict[str, Any], path: str | os.PathLike, device: str | torch.device = "cpu") -> torch.nn.Module:
     """The VAE a checkpoint dict describes (one load_checkpoint has checked), with its weights, in eval mode on device."""
+    config = ModelConfig(**state["model_config"])
+    held = sum(t.numel() for t in state["model_state"].values() if isinstance(t, torch.Tensor))
+    expected = parameter_count(config)  # counted, not allocated: a crafted size is refused before any memory is taken
+    if held != expected:
+        raise CheckpointError(f"{path} does not fit this package's VAE (its settings call for {expected:,} weights, "
+                              f"it holds {held:,})")
     try:
-        model = VAE(ModelConfig(**state["model_config"]))
+        model = VAE(config)
         model.load_state_dict(state["model_state"])
     except (TypeError, ValueError, RuntimeError, KeyError) as err:
         raise CheckpointError(f"{path} does not fit this package's VAE ({telling_line(err)})") from err

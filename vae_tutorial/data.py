@@ -92,6 +92,8 @@ def load_split(
     if root.exists() and not root.is_dir():
         raise DataError(f"the data path {root} is a file, not a folder: name the folder that holds FashionMNIST/raw/")
     for folder in (root, raw):
+        if folder.exists() and not folder.is_dir():
+            raise DataError(f"{folder} is a file, not a folder: the data path must hold FashionMNIST/raw/ as folders")
         if folder.exists() and not os.access(folder, os.R_OK | os.X_OK):
             raise DataError(f"cannot read the data folder {folder}: check its permissions")
     names = IDX_FILES[train]

@@ -136,6 +136,9 @@ def weights_file(name: str) -> str:
 def write_inside(folder: Path, name: str, text: str) -> None:
     """Write folder/name atomically, never through a link: a link or a non-file there is refused (OutputError)."""
     target = folder / name
+    if folder.is_symlink():  # every file would land where it points
+        raise OutputError(f"the explorer's folder {folder} is a symbolic link (to {os.readlink(folder)}), and "
+                          "nothing is written through a link: name the folder itself")
     try:
         folder.mkdir(parents=True, exist_ok=True)
         if target.is_symlink():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import csv
 import dataclasses
 import json
 import math
@@ -14,8 +15,8 @@ from ..checkpoint import atomic_write, json_safe, load_checkpoint, load_model, m
 from ..config import EvalConfig, ModelConfig, TrainConfig, describe
 from ..data import DATA_ENV_VAR, binarized_test_split, load_data
 from ..device import check_model_fits, out_of_memory, pick_device, what_helps
-from ..errors import (ConfigError, DeviceError, Interrupted, OutputError, TrainingDiverged, VAETutorialError, first_line,
-                      printable)
+from ..errors import (CheckpointError, ConfigError, DeviceError, Interrupted, OutputError, TrainingDiverged,
+                      VAETutorialError, first_line, printable)
 from ..evaluate import iwae_seconds_estimate
 from ..model import VAE
 from ..resume import resumed_configs
@@ -135,6 +136,8 @@ def run_training(args: argparse.Namespace, beta: float, out: Path | None, resume
     download = True if args.download else None
     train_data, test_data = (load_data(train_config.data, train, args.data_dir, download)  # a resumed run's own
                              for train in (True, False))
+    if resume:
+        refuse_other_images(resume, model_config, test_data)
     trained = bool(pictures_only)  # every epoch asked for is in the checkpoint
     with claimed_folder(out, continuing=(Path(resume), identity) if resume else None):  # checked under the lock
         try:
@@ -204,6 +207,7 @@ def evaluate(args: argparse.Namespace) -> int:
     test_data = load_data(train_config.data, False, config.data_dir if config.data_dir is not None else saved_data)
     if train_config.binarize:  # evaluated as it was trained: on binary pixels
         test_data = binarized_test_split(test_data)
+    refuse_other_images(args.checkpoint, model_config, test_data)
     refuse_slow_iwae(model, test_data, config.iwae_samples, device, config.allow_slow)
     try:
         results = evaluate_checkpoint(model, state, test_data, config.batch_size, config.iwae_samples,
@@ -223,6 +227,30 @@ def evaluate(args: argparse.Namespace) -> int:
         except OSError as err:
             raise OutputError(f"cannot write {target}: {err.strerror or err}") from err
     return 0
+
+
+def refuse_dropped_betas(out: Path, betas: list[float]) -> None:
+    """A sweep folder is reused, but its tables are replaced: refuse a sweep that would drop betas they hold."""
+    table = out / "sweep.csv"
+    if not table.is_file():
+        return
+    try:
+        held = {float(row["beta"]) for row in csv.DictReader(table.read_text().splitlines())}
+    except (OSError, ValueError, KeyError, TypeError):
+        return  # not a table this package wrote: atomic_write replaces it as before
+    dropped = sorted(held - set(betas))
+    if dropped:
+        raise OutputError(f"{out}/sweep.csv holds beta {', '.join(f'{b:g}' for b in dropped)}, which this sweep "
+                          "would drop from its tables: include them in --betas (cached, they cost no training), "
+                          "or choose another --out")
+
+
+def refuse_other_images(checkpoint: str, model_config: ModelConfig, data) -> None:
+    """A checkpoint whose model takes images of another shape than its data's: one line, before any work."""
+    shape = tuple(data.images.shape[1:])  # (C, H, W)
+    if tuple(model_config.image_shape) != shape:
+        raise CheckpointError(f"{checkpoint} holds a model of {'x'.join(map(str, model_config.image_shape))} images, "
+                              f"but its data has {'x'.join(map(str, shape))} images: it cannot run on them")
 
 
 def refuse_slow_iwae(model: VAE, test_data, samples: int, device, allow_slow: bool, models: int = 1) -> None:
@@ -262,6 +290,7 @@ def sweep(args: argparse.Namespace) -> int:
     with claimed_folder(out, written=SWEEP_FILES, refuse=False):  # a sweep folder is meant to be reused
         if any((out / name).exists() for name in RUN_FILES):  # under the lock: a run finishing now counts too
             raise OutputError(f"{out} holds a training run: choose another --out for the sweep")
+        refuse_dropped_betas(out, args.betas)
         say(f"sweep over beta = {', '.join(f'{b:g}' for b in args.betas)}: {train_config.epochs} epochs each; "
             f"runs cached under {out / 'runs'}")
         try:
@@ -270,7 +299,9 @@ def sweep(args: argparse.Namespace) -> int:
             csv_path, md_path = write_table(rows, out)
             plot_rate_distortion(rows, out / "rate_distortion.png")
         except KeyboardInterrupt as err:
-            raise Interrupted(f"interrupted: the finished runs are kept under {out / 'runs'}", exit_code_of(err)) from err
+            kept = (f": the finished runs are kept under {out / 'runs'}"
+                    if any((out / "runs").glob("*/checkpoint.pt")) else ": no run had finished an epoch")
+            raise Interrupted(f"interrupted{kept}", exit_code_of(err)) from err
         except OSError as err:
             raise OutputError(f"cannot write to {out}: {err.strerror or err}; finished runs are kept under {out / 'runs'}") from err
     say(markdown_table(rows), lines=True)
