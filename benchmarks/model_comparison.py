@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 
 from _cli import Parser, UsageError, count, nonempty, run, value_parser
-from results_table import TEST_IMAGES, read_results
+from results_table import TEST_IMAGES, read_results, refuse_unwritable
 from vae_tutorial.runs.runtime import tune_for_cpu
 
 tune_for_cpu()  # the command line's start-up setting (runtime.py), before torch loads
@@ -47,10 +47,7 @@ def earlier_results(args: argparse.Namespace) -> list[dict]:
     if not args.results:
         return []
     path = Path(args.results)
-    if path.is_symlink():  # found now, not after the training, when writing it would be refused
-        raise UsageError(f"--results {path} is a symbolic link, and nothing is written through a link")
-    if path.is_dir():
-        raise UsageError(f"--results {path} is a folder: name the results file (e.g. book/results.json)")
+    refuse_unwritable(path, "book/results.json")
     return read_results(path) if path.exists() or path.is_symlink() else []
 
 

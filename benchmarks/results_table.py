@@ -17,7 +17,7 @@ import statistics
 import sys
 from pathlib import Path
 
-from _cli import Parser, nonempty, run
+from _cli import Parser, UsageError, nonempty, run
 from vae_tutorial.checkpoint import atomic_write
 from vae_tutorial.config import ARCHITECTURES, PRIORS
 from vae_tutorial.errors import VAETutorialError, describe_error
@@ -43,6 +43,14 @@ COUNTS = ("seed", "iwae_samples", "iwae_images", "active_units", "latent_dim")
 
 class ResultsError(VAETutorialError):
     """The results file cannot be read, is not JSON, or a row lacks what the table shows."""
+
+
+def refuse_unwritable(path: Path, example: str) -> None:
+    """--results as a file a script will write: not a link (nothing is written through one), not a folder."""
+    if path.is_symlink():  # found before any work, not when writing it would be refused
+        raise UsageError(f"--results {path} is a symbolic link, and nothing is written through a link")
+    if path.is_dir():
+        raise UsageError(f"--results {path} is a folder: name the results file (e.g. {example})")
 
 
 def read_results(path: Path) -> list[dict]:

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from _cli import Parser, UsageError, nonempty, run
-from results_table import ResultsError, read_sprites_results
+from results_table import ResultsError, read_sprites_results, refuse_unwritable
 from vae_tutorial.runs.runtime import tune_for_cpu
 
 tune_for_cpu()  # the command line's start-up setting (runtime.py), before torch loads
@@ -42,11 +42,8 @@ def parse_args(argv: list[str] | None = None):
     parser.add_argument("--results", type=nonempty, default=None, metavar="JSON",
                         help="write the rows to this file (book/sprites_results.json makes the Results table)")
     args = parser.parse_args(argv)
-    if args.results and Path(args.results).is_symlink():
-        raise UsageError(f"--results {args.results} is a symbolic link, and nothing is written through a link")
-    if args.results and Path(args.results).is_dir():
-        raise UsageError(f"--results {args.results} is a folder: name the results file "
-                         "(e.g. book/sprites_results.json)")
+    if args.results:
+        refuse_unwritable(Path(args.results), "book/sprites_results.json")
     return args
 
 
@@ -54,9 +51,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     if env_switch(QUICK_ENV_VAR):
         raise UsageError(f"{QUICK_ENV_VAR} is set: the Results page holds the chapter's full-mode models; unset it")
-    if args.results and Path(args.results).exists() and not Path(args.results).is_file():
-        raise UsageError(f"--results {args.results} is not a plain file: name a JSON file")
-    if args.results and Path(args.results).exists():
+    if args.results and Path(args.results).exists():  # read_sprites_results refuses a pipe or a device too
         try:
             read_sprites_results(Path(args.results))  # a broken file is refused now, not after the training
         except ResultsError as err:
