@@ -354,22 +354,26 @@ def test_the_alt_text_check_rejects_a_caption_number_and_a_missing_alt():
     assert _alt_problem(new_code_cell("animation_html(frames)", metadata=good), caption)
 
 
-def _short_route_sections(text: str) -> list[tuple[str, str]]:
-    """(chapter file, quoted section title) for each section the landing page's short route names."""
-    route = text.split("## A short route", 1)[1].split("\n## ", 1)[0]
+ROUTES = ["A short route", "After the short route"]  # the landing page's sections that send readers to sections
+
+
+def _short_route_sections(text: str, heading: str = "A short route") -> list[tuple[str, str]]:
+    """(chapter file, quoted section title) for each section the landing page's route under `heading` names."""
+    route = text.split(f"## {heading}\n", 1)[1].split("\n## ", 1)[0]
     items = [item.split("\n\n", 1)[0] for item in re.split(r"(?m)^\d+\. ", route)[1:]]  # the item, not what follows
     return [(chapter, title) for item in items
             for chapter in re.findall(r"\]\(\.\./notebooks/(\d\d_\w+\.md)\)", item)[:1]
             for title in re.findall(r'"([^"]+)"', " ".join(item.split()))]
 
 
-def test_the_short_route_names_sections_that_exist():
-    """The landing page's short route sends readers to sections by title: each must be a heading there."""
-    sections = _short_route_sections((ROOT / "book" / "intro.md").read_text())
-    assert len(sections) >= 6
+@pytest.mark.parametrize("heading", ROUTES)
+def test_the_short_route_names_sections_that_exist(heading):
+    """The landing page's routes send readers to sections by title: each must be a heading there."""
+    sections = _short_route_sections((ROOT / "book" / "intro.md").read_text(), heading)
+    assert len(sections) >= 3
     missing = [f"{chapter}: {title}" for chapter, title in sections
                if not re.search(rf"(?m)^#+ {re.escape(title)}$", (ROOT / "notebooks" / chapter).read_text())]
-    assert missing == [], f"the short route names sections that do not exist: {missing}"
+    assert missing == [], f"the route names sections that do not exist: {missing}"
     assert ("03_elbo.md", "No such section") not in sections  # the parser reads titles, not any quote
     assert _short_route_sections('## A short route\n\n1. [T](../notebooks/03_elbo.md): "No such section"\n') == \
         [("03_elbo.md", "No such section")]
@@ -385,11 +389,11 @@ def _prose_words(markdown: str) -> int:
     return len(re.findall(r"[A-Za-z0-9][A-Za-z0-9'.,-]*", text))
 
 
-def route_texts(intro: str) -> list[str]:
-    """The short route's texts, as the landing page says they are counted: each route chapter's opening (from its
+def route_texts(intro: str, heading: str = "A short route") -> list[str]:
+    """A route's texts, as the landing page says they are counted: each route chapter's opening (from its
     title to its first section) and the sections the route names (to the next section of the same level)."""
     texts, chapters = [], []
-    for chapter, title in _short_route_sections(intro):
+    for chapter, title in _short_route_sections(intro, heading):
         text = (ROOT / "notebooks" / chapter).read_text()
         if chapter not in chapters:
             chapters.append(chapter)
@@ -399,23 +403,34 @@ def route_texts(intro: str) -> list[str]:
     return texts
 
 
-def test_the_short_route_is_as_long_as_the_page_says():
-    """The landing page states the route's words, equations and figures, and the minutes a student's rule gives
-    them (100 words a minute, 1.5 minutes an equation, 2 a figure: the rule of the student who timed the route)."""
-    intro = (ROOT / "book" / "intro.md").read_text()
-    texts = route_texts(intro)
+def route_size(texts: list[str]) -> tuple[int, int, int, float]:
+    """Words, displayed equations, figures, and the minutes the student's rule gives them (100 words a minute,
+    1.5 minutes an equation, 2 a figure: the rule of the student who timed the first route)."""
     words = sum(_prose_words(t) for t in texts)
     equations = sum(len(re.findall(r"^```\{math\}|^\$\$", t, flags=re.M)) for t in texts)
     figures = sum(len(re.findall(r"^\*\*Figure \d+\.\d+\.\*\*", t, flags=re.M)) for t in texts)
-    stated = re.search(r"That is about ([\d,]+) words of prose, .*? (\d+) displayed equations and (\d+) figures",
-                       " ".join(intro.split()))
-    assert stated, "the landing page should state the route's words, equations and figures"
-    assert abs(int(stated.group(1).replace(",", "")) - words) <= 0.05 * words, (stated.group(1), words)
-    assert (int(stated.group(2)), int(stated.group(3))) == (equations, figures)
-    minutes = words / 100 + 1.5 * equations + 2 * figures
-    promised = [int(m) for m in re.findall(r"about (\d+)\s+minutes", " ".join(intro.split("## A short route")[1]
-                                                                            .split("## Prerequisites")[0].split()))]
-    assert promised and all(abs(m - minutes) <= 0.15 * minutes for m in promised), (promised, minutes)
+    return words, equations, figures, words / 100 + 1.5 * equations + 2 * figures
+
+
+@pytest.mark.parametrize("heading", ROUTES)
+def test_a_route_is_as_long_as_the_page_says(heading):
+    """Each route on the landing page states its words, equations and figures as the rule counts them, and
+    every "about N minutes" it promises is within 15% of the rule's minutes."""
+    intro = (ROOT / "book" / "intro.md").read_text()
+    words, equations, figures, minutes = route_size(route_texts(intro, heading))
+    section = " ".join(intro.split(f"## {heading}\n", 1)[1].split("\n## ", 1)[0].split())
+    stated = re.search(r"That is about ([\d,]+) words of prose, .*?(\d+) displayed equations? and (\d+) figures?",
+                       section)
+    assert stated, f"{heading}: the page should state the route's words, equations and figures"
+    assert abs(int(stated.group(1).replace(",", "")) - words) <= 0.05 * words, (heading, stated.group(1), words)
+    assert (int(stated.group(2)), int(stated.group(3))) == (equations, figures), (heading, equations, figures)
+    promised = [int(m) for m in re.findall(r"about (\d+) minutes", section)]
+    assert promised and all(abs(m - minutes) <= 0.15 * minutes for m in promised), (heading, promised, minutes)
+
+
+def test_the_short_route_is_the_core_in_45_minutes():
+    """Issue 30's target: the core idea in 45 minutes or less by the rule the page states."""
+    assert route_size(route_texts((ROOT / "book" / "intro.md").read_text()))[3] <= 45
     assert _prose_words("A cat $x^2$ sat.\n```{code-cell} ipython3\nprint(1)\n```\n{eval}`n` times") == 5
 
 
