@@ -16,8 +16,8 @@ from ..runs.sweep import markdown_table, plot_rate_distortion, sweep_betas
 from .chapter import Budget, LivePlot, animation_html, chapter_setup, checked, configs, load_data, train_model
 from .classify import (accuracy, class_centroids, class_shares, fit_logistic, nearest_centroid, per_class_accuracy,
                        predict_logistic)
-from .disentangle import (SPRITES_LATENT, SpritesBudget, factor_labels, kl_split_of, kl_split_on, load_sprites,
-                          normalised_info, score_model, sprites_budget, traversal)
+from .disentangle import (SPRITES_LATENT, TC_BATCH, SpritesBudget, factor_labels, kl_split_of, kl_split_on,
+                          load_sprites, normalised_info, score_model, sprites_budget, traversal)
 from .exercises import answer, exercise
 from .plots import label_grid, plot_history, show_images
 from .progress import TrainingStatus, steps
@@ -25,7 +25,7 @@ from .sliders import correlation_slider, kl_slider
 from .widgets import latent_explorer, latent_plane_explorer
 
 __all__ = [
-    "Budget", "LivePlot", "SPRITES_LATENT", "SpritesBudget", "TrainingStatus", "accuracy", "animation_html",
+    "Budget", "LivePlot", "SPRITES_LATENT", "SpritesBudget", "TC_BATCH", "TrainingStatus", "accuracy", "animation_html",
     "answer", "cache_root", "cached_fit", "chapter_setup", "checked", "class_centroids", "class_shares", "configs",
     "correlation_slider", "evaluate_model", "exercise", "factor_labels", "fit_logistic", "kl_slider", "kl_split_of",
     "kl_split_on",

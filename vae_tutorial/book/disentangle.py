@@ -93,7 +93,7 @@ def score_model(model: VAE, test: Split, metric_images: int) -> dict:
 
 
 def factor_labels(info: torch.Tensor, dims: list[int]) -> list[str]:
-    """For each dimension j, 'z_j: factor (share)': the factor it carries most information about, from info (D, K)."""
+    """For each dimension j, 'z_j: factor share': the factor of which it carries the largest share I/H, info (D, K)."""
     best = info.argmax(dim=1)  # (D,)
     return [f"z{j}: {FACTORS[int(best[j])]} {info[j, best[j]]:.2f}" for j in dims]
 
