@@ -141,7 +141,7 @@ def test_a_chapter_opens_as_a_notebook_runs_and_reads_like_the_site(student, lab
 
     # every {eval} filled after the one Run All, off-screen cells included (JupyterLab's windowing)
     unfilled = _wait_for(lambda: driver.execute_script(_UNFILLED_EXPRESSIONS) or [], 180, "", until_false=True)
-    assert unfilled == [], f"{chapter}: {{eval}} left unfilled after Run All (cell, expected, filled): {unfilled[:5]}"
+    assert unfilled == [], f"{chapter}: {{eval}} left unfilled after Run All (cell, expected, filled, names shown, values not shown): {unfilled[:5]}"
     text = driver.execute_script(_RENDERED_MARKDOWN)
     site_numbers = _site_numbers(book_html / "notebooks" / chapter.replace(".md", ".html"))
     missing = [n for n in site_numbers if n not in text]
@@ -555,8 +555,15 @@ return Array.from(window.jupyterapp.shell.currentWidget.node.querySelectorAll('.
 
 _UNFILLED_EXPRESSIONS = """
 // A markdown cell with {eval} roles must be rendered, hold one evaluated result per role (jupyterlab-myst
-// asks the kernel when the cell runs), show no expression error, and show no role's variable name in
-// place of its value.
+// asks the kernel when the cell runs), show each result's value, show no expression error, and show no
+// role's variable name in place of its value. The results reach the cell's metadata before its page is
+// drawn again with them, so a check of the metadata alone passed on a page still without its numbers
+// (chapter 11's last paragraphs, CI stop 35).
+const shown = plain => {  // a str result's text/plain is its repr: the page shows it without the quotes
+  const text = [].concat(plain || []).join('');
+  const quoted = /^(['"])([\\s\\S]*)\\1$/.exec(text);
+  return (quoted ? quoted[2] : text).slice(0, 40);
+};
 const out = [];
 window.jupyterapp.shell.currentWidget.content.widgets.forEach((cell, i) => {
   if (cell.model.type !== 'markdown') return;
@@ -565,12 +572,16 @@ window.jupyterapp.shell.currentWidget.content.widgets.forEach((cell, i) => {
   if (!names.length) return;
   const rendered = cell.node.querySelector('.myst');
   const results = cell.model.getMetadata('user_expressions') || [];
-  const ok = results.filter(r => r.result && r.result.status === 'ok').length;
+  const good = results.filter(r => r.result && r.result.status === 'ok');
+  const ok = good.length;
+  const missing = rendered ? good.map(r => shown((r.result.data || {})['text/plain']))
+    .filter(value => !rendered.textContent.includes(value)) : [];
   const errors = cell.node.querySelectorAll('[data-mime-type="application/vnd.jupyter.stderr"]').length;
   const rest = source.replace(/\\{eval\\}`[^`]+`/g, '');
   const shownAsNames = rendered ? names.filter(n => !rest.includes(n)
     && new RegExp('\\\\b' + n + '\\\\b').test(rendered.textContent)) : names;
-  if (ok < names.length || errors || shownAsNames.length) out.push([i, names.length, ok, shownAsNames]);
+  if (ok < names.length || errors || shownAsNames.length || missing.length)
+    out.push([i, names.length, ok, shownAsNames, missing]);
 });
 return out;
 """
