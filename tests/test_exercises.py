@@ -104,3 +104,38 @@ def test_the_build_extension_spells_the_solutions_variable_as_the_package_does()
     extension = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(extension)
     assert extension.SOLUTIONS_ENV_VAR == SOLUTIONS_ENV_VAR
+
+
+def test_a_shape_slip_is_answered_with_the_shapes_not_a_raw_error(learner):
+    """A third review found shape slips (a KL left (B, D), pixels not summed) meeting PyTorch's raw
+    "size of tensor a (16) must match ..." in the check's own code: the verdict now says that two shapes
+    did not fit, and what the exercise expects, when the chapter states it."""
+    import torch
+
+    said, warned, _ = learner
+    with exercise(4, show=said.append, warn=warned.append, expects="neg_elbo returns (B,)."):
+        torch.zeros(16) + torch.zeros(16, 20).sum(0)  # (16,) + (20,): a KL left per dimension
+    with exercise(2, show=said.append, warn=warned.append):
+        torch.nn.Linear(400, 20)(torch.zeros(8, 40))  # a layer fed the wrong width
+    assert said == []
+    assert warned[0].startswith("Exercise 4: not yet. Two tensors of your answer have shapes that do not fit "
+                                "(PyTorch: The size of tensor a (16) must match")
+    assert warned[0].endswith("neg_elbo returns (B,).") and "your answer raised" not in warned[0]
+    assert "cannot be multiplied" in warned[1] and "Print the .shape of each step" in warned[1]
+    with exercise(5, show=said.append, warn=warned.append):
+        raise RuntimeError("CUDA error: out of memory")  # not a shape: the plain message
+    assert warned[2] == "Exercise 5: not yet. your answer raised RuntimeError: CUDA error: out of memory"
+
+
+def test_an_answer_that_should_be_a_number_is_refused_in_words(learner):
+    """'631,188' typed for a parameter count met the check's f"{params:,}" as a raw ValueError."""
+    import torch
+
+    said, warned, check = learner
+    for written in ("631,188", [1.0], True, torch.zeros(3)):
+        with check(1):
+            answer(written, 0, "params_latent_2", number=True)
+    assert len(warned) == 4 and all(line.startswith("Exercise 1: not yet. `params_latent_2` should be a number")
+                                    for line in warned)
+    for number in (631188, 0.5, torch.tensor(2.0), __import__("numpy").float64(1.5)):
+        assert answer(number, 0, "x", number=True) is number

@@ -41,3 +41,11 @@ MISTAKES.update({
         3, "channels, height and width, the batch dimension left out",
         "conv_feature_shape = (64, 7, 7)"),
 })
+MISTAKES.update({  # slips that used to meet a raw error in the check's own code (a third review)
+    "the count as text": WrongAnswer(
+        1, "the count typed as it prints, a string with commas",
+        'params_latent_2 = f"{count(small):,}"'),
+    "the whole output layer": WrongAnswer(
+        2, "the encoder's whole output layer, all 2D = 40 outputs, as to_mu and to_logvar",
+        "to_mu = model.encoder.gaussian\nto_logvar = model.encoder.gaussian"),
+})

@@ -62,3 +62,28 @@ MISTAKES = {
         "def gap_marginal(rho):\n"
         "    return rho * abs(rho) / (1 - rho**2) + 0.5 * math.log(1 - rho**2)"),
 }
+MISTAKES.update({  # a slip that used to meet a raw broadcasting error (a third review)
+    "the KL per dimension, as written": WrongAnswer(
+        4, "the KL left (B, D) and added to the (B,) BCE: PyTorch refuses the shapes",
+        "def neg_elbo(logits, x, mu, logvar):\n"
+        "    recon = -Bernoulli(logits=logits, validate_args=False)"
+        ".log_prob(x).flatten(1).sum(1)\n"
+        "    q = Normal(mu, torch.exp(0.5 * logvar))\n"
+        "    prior = Normal(torch.zeros_like(mu), torch.ones_like(mu))\n"
+        "    return recon + kl_divergence(q, prior)"),
+})
+MISTAKES.update({  # a third review's slips, whose hints used to point elsewhere
+    "the KL from p to q": WrongAnswer(
+        1, "KL(p || q), the other direction, which equals the best diagonal q's gap -1/2 log(1 - rho^2)",
+        "def gap_marginal(rho):\n"
+        "    cov = torch.tensor([[1.0, rho], [rho, 1.0]], dtype=torch.float64)\n"
+        "    p = torch.distributions.MultivariateNormal(torch.zeros(2, dtype=torch.float64), cov)\n"
+        "    q = torch.distributions.MultivariateNormal(torch.zeros(2, dtype=torch.float64),\n"
+        "                                               torch.eye(2, dtype=torch.float64))\n"
+        "    return torch.distributions.kl_divergence(p, q).item()"),
+    "the largest log weight of all columns": WrongAnswer(
+        3, "log-sum-exp with the largest of all the log weights subtracted, not each column's own",
+        "def iwae_from_log_weights(log_w):\n"
+        "    top = log_w.max()\n"
+        "    return top + torch.log(torch.exp(log_w - top).mean(0))"),
+})

@@ -80,3 +80,15 @@ MISTAKES = {
         "    kl = kl_divergence(q, prior)\n"
         "    return recon + kl, recon, kl"),
 }
+MISTAKES.update({  # a slip that used to meet a raw broadcasting error (a third review)
+    "pixels not summed, as written": WrongAnswer(
+        4, "Bernoulli without Independent(..., 3), its (B, 1, 28, 28) added to the (B,) KL as it comes",
+        "def negative_elbo(model, x):\n"
+        "    mu, logvar = model.encoder(x)\n"
+        "    q = Independent(Normal(mu, torch.exp(0.5 * logvar)), 1)\n"
+        "    prior = Independent(Normal(torch.zeros_like(mu), torch.ones_like(mu)), 1)\n"
+        "    z = q.rsample()\n"
+        "    recon = -Bernoulli(logits=model.decoder(z), validate_args=False).log_prob(x)\n"
+        "    kl = kl_divergence(q, prior)\n"
+        "    return recon + kl, recon, kl"),
+})

@@ -109,3 +109,8 @@ MISTAKES.update({
         "        self.decoder = nn.Sequential(nn.Linear(20, 200), nn.ReLU(), nn.Linear(200, 784),\n"
         "                                     nn.Unflatten(1, (1, 28, 28)))"),
 })
+MISTAKES.update({  # a slip that used to meet a raw broadcasting error (a third review)
+    "the KL not summed": WrongAnswer(
+        4, "the KL left (B, 20) and added to the (B,) BCE: PyTorch refuses the shapes",
+        _loss(").sum(dim=1)\n", ")\n")),
+})

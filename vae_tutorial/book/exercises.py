@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import ast
 import inspect
+import numbers
+import re
 import sys
 import textwrap
 from types import TracebackType
@@ -25,6 +27,10 @@ from types import TracebackType
 from ..config import env_switch
 
 SOLUTIONS_ENV_VAR = "VAE_TUTORIAL_SOLUTIONS"
+# PyTorch's words when two tensors' shapes do not fit (broadcasting, matmul, view, a layer's input)
+SHAPE_ERROR = re.compile(r"must match the size of tensor|cannot be multiplied|size mismatch|shape '\[.*\]' is invalid|"
+                         r"expanded size|doesn't match the broadcast shape|Dimension out of range|"
+                         r"Expected .* to have .* size", re.I)
 
 
 def checking_solutions() -> bool:
@@ -59,20 +65,35 @@ def unanswered(value) -> bool:
         and body[0].value.value is Ellipsis
 
 
-def answer(yours, reference, name: str):
-    """Your answer if you gave one; else the reference (building the book) or Unanswered (JupyterLab)."""
+def answer(yours, reference, name: str, number: bool = False):
+    """Your answer if you gave one; else the reference (building the book) or Unanswered (JupyterLab).
+
+    With `number`, an answer that is not a number (a string such as "631,188", a list) is refused in words
+    before the check's own arithmetic meets it with a raw error."""
     if not unanswered(yours):
+        if number and not _is_number(yours):
+            raise AssertionError(f"`{name}` should be a number, not the {type(yours).__name__} {yours!r:.40}")
         return yours
     if checking_solutions():
         return reference
     raise Unanswered(name)
 
 
+def _is_number(value) -> bool:
+    """A real number: int, float, numpy's, or a one-element real tensor; not a bool."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, numbers.Real):
+        return True
+    return hasattr(value, "numel") and value.numel() == 1 and not value.is_complex()
+
+
 class exercise:  # noqa: N801 - used as `with exercise(1):`, like a statement
     """`with exercise(n):` around one exercise's check: one line of verdict instead of a traceback."""
 
-    def __init__(self, number, show=None, warn=None):
+    def __init__(self, number, show=None, warn=None, expects: str | None = None):
         self.name = f"Exercise {number}"
+        self.expects = expects  # the shapes the answer takes and returns, said when PyTorch finds they do not fit
         self.show = show or (lambda line: _write_line(line, sys.stdout))  # the verdicts: right, or what to fill in
         self.warn = warn or (lambda line: _write_line(line, sys.stderr))  # a wrong answer: red in JupyterLab
 
@@ -93,6 +114,12 @@ class exercise:  # noqa: N801 - used as `with exercise(1):`, like a statement
         if isinstance(error, NameError):  # a cell above (the answers, the folded reference) has not run
             self.show(f"{self.name}: {error}: run the cells above this one first "
                       f"(Run > Run All Above Selected Cell), then this one.")
+            return True
+        if isinstance(error, RuntimeError) and SHAPE_ERROR.search(str(error)):  # a shape slip, met on our tensors
+            said = str(error).strip().splitlines()[0]
+            self.warn(f"{self.name}: not yet. Two tensors of your answer have shapes that do not fit (PyTorch: "
+                      f"{said}). " + (self.expects or "Print the .shape of each step and compare it with the "
+                                      "shapes the exercise states."))
             return True
         self.warn(f"{self.name}: not yet. {_one_line(error)}")
         return True
