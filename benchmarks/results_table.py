@@ -20,7 +20,7 @@ from pathlib import Path
 from _cli import Parser, UsageError, nonempty, run
 from vae_tutorial.checkpoint import atomic_write
 from vae_tutorial.config import ARCHITECTURES, PRIORS
-from vae_tutorial.errors import VAETutorialError, describe_error
+from vae_tutorial.errors import VAETutorialError, describe_error, first_line
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "book" / "results.json"
@@ -70,8 +70,8 @@ def _read_rows(path: Path, problem_of, remedy: str) -> list[dict]:
         rows = json.loads(path.read_text(encoding="utf-8"))
     except OSError as err:
         raise ResultsError(f"cannot read the results file {path}: {describe_error(err)}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ResultsError(f"the results file {path} is not JSON ({err})") from None
+    except ValueError as err:  # not JSON, not UTF-8, or a number past Python's 4,300 digits
+        raise ResultsError(f"the results file {path} is not JSON this package reads ({first_line(err)[:120]})") from None
     except RecursionError:
         raise ResultsError(f"the results file {path} is not a results file (JSON nested too deeply)") from None
     if not isinstance(rows, list) or not rows:

@@ -148,6 +148,7 @@ def test_a_step_that_cannot_fit_is_refused_up_front(cli, tiny_train, tmp_path, m
 def test_sizes_beyond_what_torch_can_count(latent, cli, tiny_train, tmp_path, monkeypatch):
     cli(*tiny_train, "--latent-dim", latent, "--out", tmp_path / "run").failed(2, "latent dim must be an integer from 1 to")
     monkeypatch.setattr("vae_tutorial.config.MAX_WIDTH", 10**30)  # past the flag's bound, the size check holds too
+    monkeypatch.setattr("vae_tutorial.config.MAX_INT", 10**30)  # (and past the bound on any integer setting)
     cli(*tiny_train, "--latent-dim", latent, "--out", tmp_path / "run").failed(1, "too large to build")
 
 

@@ -10,6 +10,7 @@ import stat
 import tempfile
 import threading
 import warnings
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,6 +27,7 @@ from .model import VAE
 CHECKPOINT_NAME = "checkpoint.pt"  # the two files a run's folder holds besides its pictures
 METRICS_NAME = "metrics.json"
 ARCHIVE_MAGIC = b"PK\x03\x04"  # torch.save writes a zip archive
+MAX_UNPACKED_EXTRA = 64 * 2**20  # bytes an archive may unpack to beyond 8 times its size (torch.save: none)
 LEGACY_MAGIC = b"\x80\x02\x8a\x0a"  # ... or, before torch 1.6 (or asked to), a pickle that opens with its magic number
 HELD_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 __all__ = ["CHECKPOINT_NAME", "FORMAT", "METRICS_NAME", "atomic_write", "json_safe", "load_checkpoint", "load_model", "model_from_state", "save_checkpoint"]
@@ -140,6 +142,25 @@ def _refuse_non_checkpoint(path: Path) -> None:
     if head not in (ARCHIVE_MAGIC, LEGACY_MAGIC):
         what = "it is empty" if not head else "it is not the zip archive torch.save writes"
         raise CheckpointError(f"{path} is not a checkpoint: {what}")
+    if head == ARCHIVE_MAGIC:
+        _check_archive(path, info.st_size)
+
+
+def _check_archive(path: Path, size: int) -> None:
+    """Before torch reads it: what the archive unpacks to is bounded by its size (torch.save stores records
+    uncompressed, so a few-kB file that unpacks to gigabytes is crafted), and every record matches its CRC
+    (a flipped byte in the weights would otherwise load as a quietly different model)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(record.file_size for record in archive.infolist())
+            if unpacked > 8 * size + MAX_UNPACKED_EXTRA:
+                raise CheckpointError(f"{path} is not a checkpoint torch.save wrote: its {size:,} bytes unpack to "
+                                      f"{unpacked:,}")
+            broken = archive.testzip()  # reads each record, checking its CRC
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, EOFError, ValueError) as err:
+        raise CheckpointError(f"{path} is not a readable checkpoint ({first_line(err)})") from err
+    if broken is not None:
+        raise CheckpointError(f"{path} is damaged: its record {broken} does not match its checksum")
 
 
 def _reason(err: Exception) -> str:

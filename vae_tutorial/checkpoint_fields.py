@@ -54,7 +54,7 @@ def check_fields(state: Any, path: object, for_resume: bool = False) -> tuple[Mo
 
 def _check_format(name: str, path: object) -> None:
     prefix, _, version = name.partition("/")
-    if prefix != FORMAT_NAME or not version.isdigit():
+    if prefix != FORMAT_NAME or not version.isdigit() or len(version) > 9:  # 5,000 digits: no int() of it
         raise CheckpointError(f"{path} is not a vae_tutorial checkpoint (its format is {name[:60]!r})")
     if int(version) > FORMAT_VERSION:
         raise CheckpointError(f"{path} was written by a newer vae_tutorial (checkpoint format {version}; this "
@@ -101,7 +101,7 @@ def _check_history(history: Any, path: object) -> None:
         if record.get("epoch") != number or type(record.get("epoch")) is not int:
             raise CheckpointError(f"{where} says epoch {record.get('epoch')!r}: the history is not a sequence of epochs")
         step = record.get("step")
-        if type(step) is not int or step < 0:
+        if type(step) is not int or not 0 <= step <= 2**53:
             raise CheckpointError(f"{where} has no step count (a whole number >= 0), got {step!r}")
         for name in RECORD_NUMBERS:
             value = record.get(name)
@@ -112,5 +112,5 @@ def _check_history(history: Any, path: object) -> None:
 
 
 def _is_number(value: object) -> bool:
-    """An int or float (not a bool); NaN and infinity count: JSON output writes them as null."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    """A float, or an int a float can hold (not a bool); NaN and infinity count: JSON output writes them as null."""
+    return isinstance(value, float) or (isinstance(value, int) and not isinstance(value, bool) and abs(value) <= 2**53)

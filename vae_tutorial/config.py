@@ -164,6 +164,8 @@ class TrainConfig:
         _require(_is_int(self.seed) and 0 <= self.seed < 2**32 - 1, f"seed must be an integer from 0 to 2**32 - 2, got {self.seed}")
         _require(self.subset is None or (_is_int(self.subset) and self.subset >= 1), f"subset must be an integer >= 1, got {self.subset}")
         _require(self.device in DEVICES, f"device must be one of {', '.join(DEVICES)}, got {self.device!r}")
+        _require(self.data_dir is None or (isinstance(self.data_dir, str) and self.data_dir.strip() != ""),
+                 f"the data folder must be a path, got {self.data_dir!r}")
 
 
 @dataclass(frozen=True)
@@ -231,8 +233,12 @@ def _require(condition: bool, message: str) -> None:
         raise ValueError(message)
 
 
+MAX_INT = 2**53  # a count, a step, a size: beyond this no float can hold it, and no run gets there
+
+
 def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+    """An int (not a bool) that a float can still hold: --warmup-steps 10**400 is refused, not overflowed."""
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value) <= MAX_INT
 
 
 def _finite(value: object) -> bool:

@@ -20,13 +20,12 @@ def restore_run(state, path, model, optimizer, shuffle_rng, noise_rng, noise_see
     """Load a checkpoint's weights, optimizer and generators; a checkpoint that does not fit is one CheckpointError."""
     try:
         model.load_state_dict(state["model_state"])
+        fresh = [dict(group) for group in optimizer.param_groups]  # this code's Adam, before the file's
         optimizer.load_state_dict(state["optimizer_state"])
-        for group in optimizer.param_groups:  # Adam would only trip over a crafted value at its first step
-            _check_adam_settings(group)
-        for param in model.parameters():  # Adam would only notice a wrong moment shape at its first step
-            for value in optimizer.state.get(param, {}).values():
-                if value.dim() > 0 and value.shape != param.shape:
-                    raise ValueError(f"optimizer state of shape {tuple(value.shape)} for a parameter of {tuple(param.shape)}")
+        for group, made_here in zip(optimizer.param_groups, fresh):  # Adam would only trip at its first step
+            _check_adam_settings(group, made_here)
+        for param in model.parameters():  # a crafted moment can crash Adam's kernels, not only raise
+            _check_adam_moments(optimizer.state.get(param, {}), param)
         shuffle_rng.set_state(state["shuffle_rng"])
         restore_generator(noise_rng, state["noise_rng"], noise_seed + len(state["history"]))
         history = list(state["history"])
@@ -37,19 +36,49 @@ def restore_run(state, path, model, optimizer, shuffle_rng, noise_rng, noise_see
     return history
 
 
-def _check_adam_settings(group: dict) -> None:
-    """lr, eps and weight decay finite numbers >= 0 (lr > 0); betas two numbers in [0, 1)."""
+def _check_adam_settings(group: dict, made_here: dict) -> None:
+    """The same keys and switches (amsgrad, maximize, ...) as the Adam this code makes; lr and eps finite
+    numbers > 0, weight decay >= 0; betas two numbers in [0, 1)."""
+    if set(group) - {"params"} != set(made_here) - {"params"}:
+        raise ValueError(f"its optimizer's settings are {sorted(set(group) - {'params'})}, not this version's Adam's")
+    for key, value in made_here.items():
+        if (isinstance(value, bool) or value is None) and group[key] != value:
+            raise ValueError(f"its optimizer has {key}={group[key]!r}, which this code never sets")
     def number(value) -> float:
         value = value.item() if isinstance(value, torch.Tensor) and value.numel() == 1 else value
         if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
             raise ValueError(f"its optimizer holds {value!r} where a number belongs")
         return float(value)
 
-    if number(group.get("lr")) <= 0 or number(group.get("eps")) < 0 or number(group.get("weight_decay", 0.0)) < 0:
+    if number(group.get("lr")) <= 0 or number(group.get("eps")) <= 0 or number(group.get("weight_decay", 0.0)) < 0:
         raise ValueError("its optimizer's learning rate, eps or weight decay is out of range")
     betas = group.get("betas")
     if not isinstance(betas, (tuple, list)) or len(betas) != 2 or not all(0 <= number(b) < 1 for b in betas):
         raise ValueError(f"its optimizer's betas are {betas!r}, not two numbers in [0, 1)")
+
+
+def _check_adam_moments(moments: dict, param: torch.Tensor) -> None:
+    """No state (no step taken yet), or exactly Adam's: a finite step >= 0, and two dense moments of the
+    parameter's shape and dtype, finite, the second >= 0."""
+    if not moments:
+        return
+    if set(moments) != {"step", "exp_avg", "exp_avg_sq"}:
+        raise ValueError(f"its optimizer state holds {sorted(moments)}, not Adam's step, exp_avg and exp_avg_sq")
+    step = moments["step"]
+    step = step.item() if isinstance(step, torch.Tensor) and step.numel() == 1 and not step.is_complex() else step
+    if not isinstance(step, (int, float)) or isinstance(step, bool) or not 0 <= step < 2**53:
+        raise ValueError(f"its optimizer's step count is {step!r}")
+    for name in ("exp_avg", "exp_avg_sq"):
+        value = moments[name]
+        if not isinstance(value, torch.Tensor) or value.layout != torch.strided or value.shape != param.shape \
+                or value.dtype != param.dtype:
+            described = (f"{value.layout} {value.dtype} of shape {tuple(value.shape)}"
+                         if isinstance(value, torch.Tensor) else type(value).__name__)
+            raise ValueError(f"its optimizer's {name} is a {described} for a parameter of "
+                             f"{tuple(param.shape)} ({param.dtype})")
+        if not torch.isfinite(value).all() or (name == "exp_avg_sq" and (value < 0).any()):
+            raise ValueError(f"its optimizer's {name} holds values that are not finite"
+                             + (" or are negative" if name == "exp_avg_sq" else ""))
 
 
 def resumed_configs(state: dict, requested: TrainConfig, path: str | Path = "the checkpoint") -> tuple[ModelConfig, TrainConfig]:

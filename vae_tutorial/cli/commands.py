@@ -232,12 +232,18 @@ def evaluate(args: argparse.Namespace) -> int:
 def refuse_dropped_betas(out: Path, betas: list[float]) -> None:
     """A sweep folder is reused, but its tables are replaced: refuse a sweep that would drop betas they hold."""
     table = out / "sweep.csv"
+    for name in ("sweep.csv", "sweep.md"):  # refused now, not after the training: they are written last
+        written = out / name
+        if written.is_symlink() or (written.exists() and not written.is_file()):
+            what = "a symbolic link" if written.is_symlink() else "not a plain file (a folder, pipe or device)"
+            raise OutputError(f"{written} is {what}, and the sweep writes its table there: remove it, or choose "
+                              "another --out")
     if not table.is_file():
         return
     try:
         held = {float(row["beta"]) for row in csv.DictReader(table.read_text().splitlines())}
-    except (OSError, ValueError, KeyError, TypeError):
-        return  # not a table this package wrote: atomic_write replaces it as before
+    except (OSError, ValueError, KeyError, TypeError, csv.Error):
+        return  # not a table this package wrote (a field past csv's limit, say): atomic_write replaces it
     dropped = sorted(held - set(betas))
     if dropped:
         raise OutputError(f"{out}/sweep.csv holds beta {', '.join(f'{b:g}' for b in dropped)}, which this sweep "
@@ -246,11 +252,16 @@ def refuse_dropped_betas(out: Path, betas: list[float]) -> None:
 
 
 def refuse_other_images(checkpoint: str, model_config: ModelConfig, data) -> None:
-    """A checkpoint whose model takes images of another shape than its data's: one line, before any work."""
+    """A checkpoint whose model cannot take its data: images of another shape, or, for a conditional model,
+    labels beyond its classes. One line, before any work."""
     shape = tuple(data.images.shape[1:])  # (C, H, W)
     if tuple(model_config.image_shape) != shape:
         raise CheckpointError(f"{checkpoint} holds a model of {'x'.join(map(str, model_config.image_shape))} images, "
                               f"but its data has {'x'.join(map(str, shape))} images: it cannot run on them")
+    classes = int(data.labels.max()) + 1 if len(data.labels) else 0
+    if model_config.conditional and classes > model_config.num_classes:
+        raise CheckpointError(f"{checkpoint} holds a conditional model of {model_config.num_classes} classes, but its "
+                              f"data has {classes}: it cannot be told their labels")
 
 
 def refuse_slow_iwae(model: VAE, test_data, samples: int, device, allow_slow: bool, models: int = 1) -> None:

@@ -128,8 +128,9 @@ def _cache_folder(out: Path) -> Iterator[Path]:
                             links_refused=False) as folder:
             yield folder
     except FolderError as err:
-        raise FolderError(f"the model cache cannot be used: {err}. The cache is {out.parent} (${CACHE_ENV_VAR} "
-                          "names another folder; remove what is in the way, or point it at a folder you can write)") from None
+        raise FolderError(f"the model cache cannot be used: {err}. The cache is {out.parent}: remove what is in "
+                          f"the way, or use another cache (the chapters take theirs from ${CACHE_ENV_VAR}, a sweep "
+                          "and the benchmarks from their --out)") from None
 
 
 def _readable(checkpoint: Path) -> dict | None:

@@ -48,8 +48,13 @@ def hold_lock(out: Path, wait: bool = False) -> int:
         except FileNotFoundError:
             same = False
         if same:
-            os.ftruncate(handle, 0)
-            os.pwrite(handle, f"{os.getpid()}\n".encode(), 0)  # whom a waiting process waits for
+            try:
+                os.ftruncate(handle, 0)
+                os.pwrite(handle, f"{os.getpid()}\n".encode(), 0)  # whom a waiting process waits for
+            except OSError as err:  # a full disk: the lock file goes, so the folders made for it can go too
+                path.unlink(missing_ok=True)
+                os.close(handle)
+                raise FolderError(f"cannot write to the output folder {out}: {err.strerror or err}") from err
             return handle
         os.close(handle)  # the holder removed the file as we opened it: try again on the new one
 
