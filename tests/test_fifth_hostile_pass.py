@@ -240,3 +240,11 @@ def test_a_full_disk_at_the_lock_names_the_folder_and_leaves_nothing_behind(tmp_
         with claimed_folder(tmp_path / "a" / "b" / "c"):
             pass  # pragma: no cover
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_run_resumes_on_a_device_that_runs_adam_another_way(trained):
+    """fused is how a device runs Adam (train.fit sets it on the CPU and CUDA, not on MPS): a checkpoint written
+    on one resumes on another, where amsgrad or maximize, which change the maths, are refused."""
+    state = torch.load(trained, weights_only=False)
+    state["optimizer_state"]["param_groups"][0].update(fused=None, foreach=True)  # as another device wrote it
+    assert _restore(state)

@@ -16,6 +16,9 @@ from .config import ModelConfig, TrainConfig, to_dict
 from .errors import CheckpointError, telling_line
 
 
+HOW_ADAM_RUNS = ("fused", "foreach", "capturable")  # implementation switches chosen per device (train.fit)
+
+
 def restore_run(state, path, model, optimizer, shuffle_rng, noise_rng, noise_seed) -> list[dict]:
     """Load a checkpoint's weights, optimizer and generators; a checkpoint that does not fit is one CheckpointError."""
     try:
@@ -42,7 +45,9 @@ def _check_adam_settings(group: dict, made_here: dict) -> None:
     if set(group) - {"params"} != set(made_here) - {"params"}:
         raise ValueError(f"its optimizer's settings are {sorted(set(group) - {'params'})}, not this version's Adam's")
     for key, value in made_here.items():
-        if (isinstance(value, bool) or value is None) and group[key] != value:
+        if key in HOW_ADAM_RUNS:  # fused, foreach, capturable: how this device runs the same maths, not the file's
+            group[key] = value
+        elif (isinstance(value, bool) or value is None) and group[key] != value:
             raise ValueError(f"its optimizer has {key}={group[key]!r}, which this code never sets")
     def number(value) -> float:
         value = value.item() if isinstance(value, torch.Tensor) and value.numel() == 1 else value
