@@ -139,3 +139,15 @@ def test_an_answer_that_should_be_a_number_is_refused_in_words(learner):
                                     for line in warned)
     for number in (631188, 0.5, torch.tensor(2.0), __import__("numpy").float64(1.5)):
         assert answer(number, 0, "x", number=True) is number
+
+
+def test_a_gradient_check_on_a_detached_answer_says_so_not_a_raw_error(learner):
+    """Chapter 13's check met 'element 0 of tensors does not require grad' on a detached answer (CI on 86c8878)."""
+    import torch
+
+    said, warned, _ = learner
+    mu = torch.zeros(3, requires_grad=True)
+    with exercise(2, show=said.append, warn=warned.append):
+        torch.autograd.grad((mu.detach() ** 2).sum(), mu)
+    assert warned == ["Exercise 2: not yet. No gradient flows back through your answer: keep it differentiable "
+                      "(no .detach(), no torch.no_grad(), no .item() or NumPy in between)."]

@@ -25,6 +25,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from test_cli_signals import _default_signals
+
 from vae_tutorial.checkpoint import load_checkpoint
 from vae_tutorial.config import ModelConfig, TrainConfig
 from vae_tutorial.errors import CheckpointError, FolderError
@@ -139,7 +141,8 @@ def test_a_benchmark_stopped_by_a_signal_says_so(tmp_path, name, code):
                       "from _cli import run\n"
                       "def main():\n    print('ready', flush=True)\n    time.sleep(60)\n"
                       "sys.exit(run(main))\n")
-    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_default_signals)  # not what the test runner inherited (nohup ignores SIGHUP)
     assert proc.stdout.readline().strip() == "ready"
     time.sleep(0.2)
     proc.send_signal(getattr(signal, name))
@@ -222,7 +225,7 @@ def test_a_benchmark_stopped_while_it_still_imports_says_so(tmp_path):
                       "import _cli\nprint('ready', flush=True)\ntime.sleep(60)  # a long import\n")
     for name, code in (("SIGINT", 130), ("SIGTERM", 143)):
         proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True)
+                                text=True, preexec_fn=_default_signals)  # a background job ignores SIGINT
         assert proc.stdout.readline().strip() == "ready"
         proc.send_signal(getattr(signal, name))
         _, err = proc.communicate(timeout=30)

@@ -27,6 +27,7 @@ from types import TracebackType
 from ..config import env_switch
 
 SOLUTIONS_ENV_VAR = "VAE_TUTORIAL_SOLUTIONS"
+NO_GRADIENT = "does not require grad"  # PyTorch's words when backward() or grad() meets a cut graph
 # PyTorch's words when two tensors' shapes do not fit (broadcasting, matmul, view, a layer's input)
 SHAPE_ERROR = re.compile(r"must match the size of tensor|cannot be multiplied|size mismatch|shape '\[.*\]' is invalid|"
                          r"expanded size|doesn't match the broadcast shape|Dimension out of range|"
@@ -120,6 +121,10 @@ class exercise:  # noqa: N801 - used as `with exercise(1):`, like a statement
             self.warn(f"{self.name}: not yet. Two tensors of your answer have shapes that do not fit (PyTorch: "
                       f"{said}). " + (self.expects or "Print the .shape of each step and compare it with the "
                                       "shapes the exercise states."))
+            return True
+        if isinstance(error, RuntimeError) and NO_GRADIENT in str(error):  # a gradient check met a cut graph
+            self.warn(f"{self.name}: not yet. No gradient flows back through your answer: keep it differentiable "
+                      "(no .detach(), no torch.no_grad(), no .item() or NumPy in between).")
             return True
         self.warn(f"{self.name}: not yet. {_one_line(error)}")
         return True
