@@ -2,6 +2,18 @@
 
 from exercise_harness import WrongAnswer
 
+# the per-pixel log-probability, Independent(..., 3) left out; the two mistakes below differ in the return
+_PIXELS_NOT_SUMMED = (
+    "def negative_elbo(model, x):\n"
+    "    mu, logvar = model.encoder(x)\n"
+    "    q = Independent(Normal(mu, torch.exp(0.5 * logvar)), 1)\n"
+    "    prior = Independent(Normal(torch.zeros_like(mu), torch.ones_like(mu)), 1)\n"
+    "    z = q.rsample()\n"
+    "    recon = -Bernoulli(logits=model.decoder(z), validate_args=False).log_prob(x)\n"
+    "    kl = kl_divergence(q, prior)\n"
+)
+
+
 MISTAKES = {
     "the KL the wrong way round": WrongAnswer(
         1, "KL(p || q) instead of KL(q || p)",
@@ -49,14 +61,7 @@ MISTAKES = {
         "    return recon + kl, recon, kl"),
     "pixels not summed": WrongAnswer(
         4, "Bernoulli without Independent(..., 3): one log-probability per pixel",
-        "def negative_elbo(model, x):\n"
-        "    mu, logvar = model.encoder(x)\n"
-        "    q = Independent(Normal(mu, torch.exp(0.5 * logvar)), 1)\n"
-        "    prior = Independent(Normal(torch.zeros_like(mu), torch.ones_like(mu)), 1)\n"
-        "    z = q.rsample()\n"
-        "    recon = -Bernoulli(logits=model.decoder(z), validate_args=False).log_prob(x)\n"
-        "    kl = kl_divergence(q, prior)\n"
-        "    return recon + kl[:, None, None, None], recon, kl"),
+        _PIXELS_NOT_SUMMED + "    return recon + kl[:, None, None, None], recon, kl"),
     "sigma forgotten in z": WrongAnswer(
         4, "z = mu + torch.randn_like(mu): the noise not scaled by sigma (passed on the untrained model, "
            "whose sigma is near 1)",
@@ -83,12 +88,5 @@ MISTAKES = {
 MISTAKES.update({  # a slip that used to meet a raw broadcasting error (a third review)
     "pixels not summed, as written": WrongAnswer(
         4, "Bernoulli without Independent(..., 3), its (B, 1, 28, 28) added to the (B,) KL as it comes",
-        "def negative_elbo(model, x):\n"
-        "    mu, logvar = model.encoder(x)\n"
-        "    q = Independent(Normal(mu, torch.exp(0.5 * logvar)), 1)\n"
-        "    prior = Independent(Normal(torch.zeros_like(mu), torch.ones_like(mu)), 1)\n"
-        "    z = q.rsample()\n"
-        "    recon = -Bernoulli(logits=model.decoder(z), validate_args=False).log_prob(x)\n"
-        "    kl = kl_divergence(q, prior)\n"
-        "    return recon + kl, recon, kl"),
+        _PIXELS_NOT_SUMMED + "    return recon + kl, recon, kl"),
 })
