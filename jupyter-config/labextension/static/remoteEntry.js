@@ -182,7 +182,6 @@
     const found = /(?:^|\/)(\d+)_[^/]*\.md$/i.exec(context.path || '');
     if (!found) return;
     const chapter = String(parseInt(found[1], 10));
-    let pending = false;
     const renumber = link => {  // React may hold "(1)" as one text node, as "(", "1", ")", with spaces around
       if (!/^\s*\(\d+\)\s*$/.test(link.textContent)) return;  // or in an element: the text node with the digits
       const walker = document.createTreeWalker(link, NodeFilter.SHOW_TEXT);
@@ -191,7 +190,6 @@
       }
     };
     const apply = () => {
-      pending = false;
       if (panel.isDisposed) return;
       const labels = new Set();
       panel.node.querySelectorAll('.jp-MarkdownCell .myst a[title="Link to this Equation"]').forEach(link => {
@@ -202,9 +200,11 @@
         if (labels.has(link.getAttribute('href'))) renumber(link);
       });
     };
-    const observer = new MutationObserver(() => {
-      if (!pending) { pending = true; setTimeout(apply, 50); }  // a timer runs where a frame may never come
-    });
+    // Renumbered in the observer's own callback, a microtask that runs after React's commit and before the
+    // page is painted or any other task reads it: with a timer, each redraw of a cell showed its references
+    // as (M) for 50 ms, and a reader or a test could catch them so (CI, December 2026). Renumbering is
+    // idempotent, so the mutations it makes itself end in a call that changes nothing.
+    const observer = new MutationObserver(() => apply());
     observer.observe(panel.node, {childList: true, subtree: true, characterData: true});
     // and every 2 s while the chapter first renders, in case a change reached the page unobserved
     const sweep = setInterval(() => { if (!panel.isDisposed) apply(); }, 2000);
