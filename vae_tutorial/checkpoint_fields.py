@@ -86,6 +86,11 @@ def _check_weights(weights: dict, path: object) -> None:
     for name, tensor in weights.items():
         if tensor.is_complex() or not tensor.is_floating_point() or tensor.is_sparse or tensor.is_meta:
             raise CheckpointError(f"{path} is damaged: its weight {name} holds {tensor.dtype} values, not real numbers")
+        # a run saves each weight whole; one whose values are repeats of a few stored ones (a stride of 0,
+        # torch.expand) claims far more numbers than the file holds, and reading it would allocate them all
+        if tensor.untyped_storage().nbytes() < tensor.numel() * tensor.element_size():
+            raise CheckpointError(f"{path} is damaged: its weight {name} claims {tensor.numel():,} values but "
+                                  f"stores {tensor.untyped_storage().nbytes():,} bytes (not a weight a run saves)")
         if not torch.isfinite(tensor).all():
             raise CheckpointError(f"{path} is damaged: its weight {name} holds NaN or infinite values")
 

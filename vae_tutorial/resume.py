@@ -60,6 +60,13 @@ def _check_adam_settings(group: dict, made_here: dict) -> None:
     betas = group.get("betas")
     if not isinstance(betas, (tuple, list)) or len(betas) != 2 or not all(0 <= number(b) < 1 for b in betas):
         raise ValueError(f"its optimizer's betas are {betas!r}, not two numbers in [0, 1)")
+    # and the constants this code never changes are this code's: a weight decay of 1e30 passed the range
+    # check and froze every weight, the run saying it trained (a sixth hostile pass)
+    for key in ("weight_decay", "eps", "betas"):
+        theirs = [number(v) for v in group[key]] if key == "betas" else number(group[key])
+        ours = [float(v) for v in made_here[key]] if key == "betas" else float(made_here[key])
+        if theirs != ours:
+            raise ValueError(f"its optimizer has {key}={group[key]!r}, where this code's Adam has {made_here[key]!r}")
 
 
 def _check_adam_moments(moments: dict, param: torch.Tensor) -> None:

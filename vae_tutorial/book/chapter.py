@@ -16,6 +16,7 @@ import numpy as np
 
 from ..config import ModelConfig, TrainConfig, env_switch
 from ..data import DATA_ENV_VAR, Split, load_split
+from ..errors import ConfigError
 from ..runs.cache import CACHE_ENV_VAR, cached_fit
 from ..runs.runtime import tune_for_cpu
 from ..train import FitResult, set_seed
@@ -108,8 +109,12 @@ def checked(what: str, width: int = OUTPUT_WIDTH) -> None:
 
 
 def load_data() -> tuple[Split, Split]:
-    """Train and test splits; downloads into ./data at the repository root when nothing else is set."""
-    download = not (Path(os.environ[DATA_ENV_VAR]) / "FashionMNIST" / "raw").is_dir()
+    """Train and test splits; downloads into ./data at the repository root when nothing else is set
+    (chapter_setup sets it; without chapter_setup, the command line's rule: $VAE_TUTORIAL_DATA, else ./data)."""
+    root = Path(os.environ[DATA_ENV_VAR]) if os.environ.get(DATA_ENV_VAR) else None
+    if root is None:  # called before chapter_setup(): a bare KeyError before (a sixth hostile pass)
+        return load_split(True), load_split(False)
+    download = not (root / "FashionMNIST" / "raw").is_dir()
     return load_split(True, download=download), load_split(False, download=download)
 
 
@@ -129,7 +134,15 @@ def train_model(plan: Budget, train: Split, test: Split, epochs: int | None = No
     under the cell says which epoch of how many is running and how long is left, or that the model
     came from the cache.
     """
-    model_config, train_config = configs(plan, epochs or plan.reference_epochs, **settings)
+    if not isinstance(plan, Budget):
+        raise ConfigError(f"train_model's first argument is the chapter's plan (plan = chapter_setup()), "
+                          f"not {type(plan).__name__}")
+    for name, split in (("train", train), ("test", test)):
+        if not isinstance(split, Split):
+            raise ConfigError(f"train_model's {name} data is a Split, as load_data() returns it (images and "
+                              f"labels together), not {type(split).__name__}")
+    # epochs=0 is a setting, refused below as any other; only None means the reference model's epochs
+    model_config, train_config = configs(plan, plan.reference_epochs if epochs is None else epochs, **settings)
     named = ", ".join(f"{key} {value}" for key, value in settings.items())
     status = TrainingStatus(f"model ({named})" if named else "reference model", train_config.epochs)
     result = cached_fit(model_config, train_config, train, test, callback=status)

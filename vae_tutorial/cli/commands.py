@@ -226,6 +226,15 @@ def evaluate(args: argparse.Namespace) -> int:
             atomic_write(target, lambda file: file.write(text))
         except OSError as err:
             raise OutputError(f"cannot write {target}: {err.strerror or err}") from err
+    # finite weights can still overflow on the way (every weight times 1e30): the report above, and the
+    # JSON, show where (a KL per dimension of null), but a loss that is no number fails the command, as it
+    # fails training (a sixth hostile pass: exit 0 before)
+    broken = [name for name in ("test_loss", "iwae_nll") if results.get(name) is not None
+              and not math.isfinite(results[name])]
+    if broken:
+        raise TrainingDiverged(f"{args.checkpoint}: the model's {broken[0].replace('_', ' ')} is "
+                               f"{results[broken[0]]} on the test images (its weights overflow): the report "
+                               "above shows where")
     return 0
 
 
@@ -240,10 +249,18 @@ def refuse_dropped_betas(out: Path, betas: list[float]) -> None:
                               "another --out")
     if not table.is_file():
         return
+    # a file there that is not a table this package wrote is someone's work: refused, never replaced (a sixth
+    # hostile pass found garbage, an empty file and a beta of nan all overwritten, or answered with advice
+    # that could not be followed)
+    not_ours = f"{table} is not a sweep table this package wrote"
+    advice = "move it away, or choose another --out"
     try:
         held = {float(row["beta"]) for row in csv.DictReader(table.read_text().splitlines())}
-    except (OSError, ValueError, KeyError, TypeError, csv.Error):
-        return  # not a table this package wrote (a field past csv's limit, say): atomic_write replaces it
+    except (OSError, ValueError, KeyError, TypeError, csv.Error) as error:
+        raise OutputError(f"{not_ours} ({printable(first_line(error))[:120]}): {advice}") from None
+    if not held or not all(math.isfinite(beta) for beta in held):
+        raise OutputError(f"{not_ours} (it holds {'no rows' if not held else 'a beta that is not a number'}): "
+                          f"{advice}")
     dropped = sorted(held - set(betas))
     if dropped:
         raise OutputError(f"{out}/sweep.csv holds beta {', '.join(f'{b:g}' for b in dropped)}, which this sweep "

@@ -127,6 +127,11 @@ def main(argv: list[str] | None = None) -> int:
                      "check the installation (pip install -e .)", 1)
     except (OSError, MemoryError) as err:  # a disk or a device failing in a place no check foresaw
         return _fail(f"error: {describe_error(err)}", 1)
+    except RuntimeError as err:  # torch's allocation failure where no check foresaw one (loading the data, say)
+        if "can't allocate memory" not in str(err) and "out of memory" not in str(err).lower():
+            raise
+        return _fail("error: ran out of memory (" + printable(str(err).splitlines()[0])[:160] + "): close other "
+                     "programs, or use a smaller --subset, --batch-size or model", 1)
     finally:
         _restore_unless_stopped(previous)
 

@@ -100,6 +100,9 @@ def _clean_orphans(out: Path, written: tuple[str, ...]) -> None:
     """Remove the temporary files of atomic writes that a killed process never finished."""
     for name in written:
         for orphan in out.glob(f".{name}.*.tmp"):
+            if orphan.is_dir() and not orphan.is_symlink():  # not one of ours: a bare "Is a directory" before
+                raise FolderError(f"{orphan} is a folder named like a temporary file of an unfinished write, "
+                                  "which the run would remove: move it away, or choose another --out")
             orphan.unlink(missing_ok=True)
 
 
