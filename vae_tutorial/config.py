@@ -138,12 +138,12 @@ class TrainConfig:
             value = getattr(self, name)
             if _is_int(value) or isinstance(value, float):
                 object.__setattr__(self, name, float(value) + 0.0)  # ints as floats; -0.0 as 0.0 (one run, one name)
-        _require(_is_int(self.epochs) and self.epochs >= 1, f"epochs must be an integer >= 1 (at most 2**53), got {self.epochs}")
-        _require(_is_int(self.batch_size) and self.batch_size >= 1, f"batch size must be an integer >= 1 (at most 2**53), got {self.batch_size}")
+        _require(_is_int(self.epochs) and self.epochs >= 1, f"epochs must be an integer >= 1{UP_TO_MAX_INT}, got {self.epochs}")
+        _require(_is_int(self.batch_size) and self.batch_size >= 1, f"batch size must be an integer >= 1{UP_TO_MAX_INT}, got {self.batch_size}")
         _require(_finite(self.lr) and self.lr > 0, f"learning rate must be a finite number > 0{IN_FLOAT32}, got {self.lr}")
         _require(_finite(self.beta) and self.beta >= 0, f"beta must be a finite number >= 0{IN_FLOAT32}, got {self.beta}")
-        _require(_is_int(self.warmup_steps) and self.warmup_steps >= 0, f"warm-up steps must be an integer >= 0 (at most 2**53), got {self.warmup_steps}")
-        _require(_is_int(self.capacity_steps) and self.capacity_steps >= 0, f"capacity steps must be an integer >= 0 (at most 2**53), got {self.capacity_steps}")
+        _require(_is_int(self.warmup_steps) and self.warmup_steps >= 0, f"warm-up steps must be an integer >= 0{UP_TO_MAX_INT}, got {self.warmup_steps}")
+        _require(_is_int(self.capacity_steps) and self.capacity_steps >= 0, f"capacity steps must be an integer >= 0{UP_TO_MAX_INT}, got {self.capacity_steps}")
         if self.capacity_max is not None:
             _require(_finite(self.capacity_max) and self.capacity_max >= 0, f"capacity must be a finite number >= 0{IN_FLOAT32}, got {self.capacity_max}")
         _require(_finite(self.gamma) and self.gamma >= 0, f"gamma must be a finite number >= 0{IN_FLOAT32}, got {self.gamma}")
@@ -162,7 +162,7 @@ class TrainConfig:
                      "and --free-bits")
         _require(self.data in DATASETS, f"data must be one of {', '.join(DATASETS)}, got {self.data!r}")
         _require(_is_int(self.seed) and 0 <= self.seed < 2**32 - 1, f"seed must be an integer from 0 to 2**32 - 2, got {self.seed}")
-        _require(self.subset is None or (_is_int(self.subset) and self.subset >= 1), f"subset must be an integer >= 1 (at most 2**53), got {self.subset}")
+        _require(self.subset is None or (_is_int(self.subset) and self.subset >= 1), f"subset must be an integer >= 1{UP_TO_MAX_INT}, got {self.subset}")
         _require(self.device in DEVICES, f"device must be one of {', '.join(DEVICES)}, got {self.device!r}")
         _require(self.data_dir is None or (isinstance(self.data_dir, str) and self.data_dir.strip() != ""),
                  f"the data folder must be a path, got {self.data_dir!r}")
@@ -180,8 +180,8 @@ class EvalConfig:
                                          "else the checkpoint's own, else ./data)")
 
     def __post_init__(self) -> None:
-        _require(_is_int(self.batch_size) and self.batch_size >= 1, f"batch size must be an integer >= 1 (at most 2**53), got {self.batch_size}")
-        _require(_is_int(self.iwae_samples) and self.iwae_samples >= 0, f"IWAE samples must be an integer >= 0 (at most 2**53), got {self.iwae_samples}")
+        _require(_is_int(self.batch_size) and self.batch_size >= 1, f"batch size must be an integer >= 1{UP_TO_MAX_INT}, got {self.batch_size}")
+        _require(_is_int(self.iwae_samples) and self.iwae_samples >= 0, f"IWAE samples must be an integer >= 0{UP_TO_MAX_INT}, got {self.iwae_samples}")
         _require(self.device in DEVICES, f"device must be one of {', '.join(DEVICES)}, got {self.device!r}")
 
 
@@ -234,6 +234,7 @@ def _require(condition: bool, message: str) -> None:
 
 
 MAX_INT = 2**53  # a count, a step, a size: beyond this no float can hold it, and no run gets there
+UP_TO_MAX_INT = " (at most 2**53)"  # the upper half of every integer bound, said in its message
 
 
 def _is_int(value: object) -> bool:
